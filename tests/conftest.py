@@ -1,0 +1,37 @@
+"""Shared fixtures for the unit tests: small MNIST-shaped arrays and their digests."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+
+from mnist_lesson import data
+
+#: The cache `make data` fills, read before any test points the override elsewhere.
+REAL_CACHE = data.default_cache_path()
+
+
+@pytest.fixture
+def tiny_arrays():
+    """Four small uint8 arrays laid out like MNIST's, with made-up pixels."""
+    rng = np.random.default_rng(0)
+    return {
+        "x_train": rng.integers(0, 256, size=(6, 28, 28), dtype=np.uint8),
+        "y_train": np.array([5, 0, 4, 1, 9, 2], dtype=np.uint8),
+        "x_test": rng.integers(0, 256, size=(3, 28, 28), dtype=np.uint8),
+        "y_test": np.array([7, 2, 1], dtype=np.uint8),
+    }
+
+
+@pytest.fixture
+def tiny_digests(tiny_arrays):
+    """SHA-256 digests of the tiny arrays, in place of the real MNIST constants."""
+    return {key: hashlib.sha256(array.tobytes()).hexdigest() for key, array in tiny_arrays.items()}
+
+
+@pytest.fixture(autouse=True)
+def _no_real_cache(tmp_path, monkeypatch):
+    """No unit test may touch the user's real cache: point the override at a scratch file."""
+    monkeypatch.setenv(data.CACHE_ENV, str(tmp_path / "default-cache" / "mnist.npz"))
