@@ -1,0 +1,77 @@
+# mnist-lesson: one target for each thing people do. `make help` lists them.
+# Everything runs from the project's own virtual environment in .venv/, built from requirements.txt.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+SOURCES := $(sort $(wildcard notebooks/[0-9][0-9]_*.md))
+LINTED := src tests notebooks benchmarks
+# Per-cell limit for headless execution; the training cell takes a minute or two on 2 cores.
+CELL_TIMEOUT ?= 900
+
+.DEFAULT_GOAL := help
+.PHONY: help venv data lab test test-unit test-notebooks test-browser run sync execute images lint check-pairs bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
+	  || { echo "mnist-lesson needs Python 3.10 or newer; '$(PYTHON)' is $$($(PYTHON) --version 2>&1). Run e.g. 'make PYTHON=python3.11 lab'."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -r requirements.txt
+	touch $@
+
+venv: $(STAMP) ## Create .venv and install requirements.txt (done by every target that needs it)
+
+data: $(STAMP) ## Fetch MNIST into the verified offline cache and print where it is
+	$(BIN)/python -m mnist_lesson.data
+
+lab: data ## Start JupyterLab on lesson 01
+	$(BIN)/jupyter lab notebooks/01_mnist.ipynb
+
+test: data lint check-pairs ## The whole suite: lint, pairing check, unit tests, every notebook under strict nbval
+	$(BIN)/python -m pytest tests notebooks --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+test-unit: $(STAMP) ## Unit tests only (seconds; no notebook is executed)
+	$(BIN)/python -m pytest tests -m "not slow and not browser"
+
+test-notebooks: data ## Every notebook under strict nbval, and nothing else
+	$(BIN)/python -m pytest notebooks --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+run: data ## Execute every notebook headlessly, in place, and say where the results are
+	@for nb in $(NOTEBOOKS); do \
+	  echo "Executing $$nb ..."; \
+	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace --log-level=WARN \
+	    --ExecutePreprocessor.timeout=$(CELL_TIMEOUT) "$$nb" || exit 1; \
+	done
+	@echo "Done. The executed notebooks, with their outputs, are: $(NOTEBOOKS)"
+	@echo "Open them with 'make lab', or read them in any notebook viewer."
+
+sync: $(STAMP) ## Bring every .ipynb's cells in line with its .md (outputs of unchanged cells kept)
+	$(BIN)/jupytext --sync $(SOURCES)
+
+execute: sync data ## Sync, then re-execute every notebook so all stored outputs come from the current code
+	@$(MAKE) --no-print-directory run
+	@# Executing rewrites the .ipynb only; re-sync so the pair's timestamps agree again.
+	$(BIN)/jupytext --sync $(SOURCES)
+
+images: data ## Regenerate the figures in book/images/ from the data
+	$(BIN)/python -m mnist_lesson.plots --out book/images
+
+lint: $(STAMP) ## ruff: lint and format check of src/, tests/, notebooks/ and benchmarks/
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+
+check-pairs: $(STAMP) ## Fail if a .md and its .ipynb disagree, lack a partner, or hold unexecuted code
+	$(BIN)/python -m mnist_lesson.pairing notebooks
+
+bench: data ## Measure lesson 01's speed and memory (a few minutes); see benchmarks/README.md
+	$(BIN)/python benchmarks/run.py
+
+clean: ## Remove .venv, caches and generated scratch files (not the data cache, not committed figures)
+	rm -rf $(VENV) .pytest_cache .ruff_cache artifacts benchmarks/results src/*.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
