@@ -34,7 +34,7 @@ lab: data ## Start JupyterLab on lesson 01
 	$(BIN)/jupyter lab notebooks/01_mnist.ipynb
 
 test: data lint check-pairs ## The whole suite: lint, pairing check, unit tests, every notebook under strict nbval
-	$(BIN)/python -m pytest tests notebooks --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+	MNIST_LESSON_REQUIRE_DATA=1 $(BIN)/python -m pytest tests notebooks --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 test-unit: $(STAMP) ## Unit tests only (seconds; no notebook is executed)
 	$(BIN)/python -m pytest tests -m "not slow and not browser"

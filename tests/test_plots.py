@@ -6,10 +6,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from mnist_lesson import plots
+from mnist_lesson import data, plots
+
+from .conftest import REAL_CACHE
 
 
 @pytest.fixture
@@ -67,8 +71,16 @@ def test_save_figure_leaves_the_old_file_when_drawing_fails(tmp_path, digits):
 
 def test_make_images_writes_the_lesson_figure_from_the_data(tmp_path, monkeypatch, digits):
     images, labels = digits
-    import mnist_lesson.data
-
-    monkeypatch.setattr(mnist_lesson.data, "load_mnist", lambda: ((images, labels), (images, labels)))
+    monkeypatch.setattr(data, "load_mnist", lambda: ((images, labels), (images, labels)))
     written = plots.make_images(tmp_path)
     assert [p.name for p in written] == ["mnist1.png"] and written[0].stat().st_size > 1000
+
+
+def test_committed_figures_are_what_make_images_draws(tmp_path):
+    if not REAL_CACHE.exists():
+        pytest.skip(f"no MNIST cache at {REAL_CACHE} (run `make data`)")
+    arrays = data.read_npz(REAL_CACHE)
+    fig = plots.digit_grid(arrays["x_train"], arrays["y_train"])
+    fresh = plots.save_figure(fig, tmp_path / "mnist1.png").read_bytes()
+    committed = Path(__file__).resolve().parents[1] / "book" / "images" / "mnist1.png"
+    assert fresh == committed.read_bytes(), "book/images/mnist1.png is stale: run `make images` and commit it"
