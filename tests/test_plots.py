@@ -69,18 +69,52 @@ def test_save_figure_leaves_the_old_file_when_drawing_fails(tmp_path, digits):
     assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["mnist1.png"]
 
 
-def test_make_images_writes_the_lesson_figure_from_the_data(tmp_path, monkeypatch, digits):
+def test_make_images_writes_the_lesson_figures(tmp_path, monkeypatch, digits):
     images, labels = digits
     monkeypatch.setattr(data, "load_mnist", lambda: ((images, labels), (images, labels)))
     written = plots.make_images(tmp_path)
-    assert [p.name for p in written] == ["mnist1.png"] and written[0].stat().st_size > 1000
+    assert sorted(p.name for p in written) == sorted(["mnist1.png", *plots.SAMPLE_DIGITS.values()])
+    assert all(p.stat().st_size > 100 for p in written)
+
+
+def test_sample_digits_are_dark_ink_on_light_paper(tmp_path):
+    from PIL import Image
+
+    for path in plots.make_sample_digits(tmp_path):
+        pixels = np.asarray(Image.open(path))
+        assert pixels.shape == (112, 112) and pixels[0, 0] == 255 and pixels.min() < 64
 
 
 def test_committed_figures_are_what_make_images_draws(tmp_path):
     if not REAL_CACHE.exists():
         pytest.skip(f"no MNIST cache at {REAL_CACHE} (run `make data`)")
-    arrays = data.read_npz(REAL_CACHE)
-    fig = plots.digit_grid(arrays["x_train"], arrays["y_train"])
-    fresh = plots.save_figure(fig, tmp_path / "mnist1.png").read_bytes()
-    committed = Path(__file__).resolve().parents[1] / "book" / "images" / "mnist1.png"
-    assert fresh == committed.read_bytes(), "book/images/mnist1.png is stale: run `make images` and commit it"
+    committed = Path(__file__).resolve().parents[1] / "book" / "images"
+    for fresh in plots.make_images(tmp_path):
+        assert fresh.read_bytes() == (committed / fresh.name).read_bytes(), (
+            f"book/images/{fresh.name} is stale: run `make images` and commit it"
+        )
+
+
+def test_prediction_bars_highlights_the_answer():
+    probabilities = np.full(10, 0.02)
+    probabilities[7] = 0.82
+    fig = plots.prediction_bars(np.zeros((28, 28)), probabilities, label=7)
+    bars = fig.axes[1].patches
+    assert len(bars) == 10 and bars[7].get_height() == pytest.approx(0.82)
+    assert fig.axes[1].get_title() == "the model's answer: 7"
+    with pytest.raises(ValueError, match="expected 10 probabilities"):
+        plots.prediction_bars(np.zeros((28, 28)), [0.5, 0.5])
+
+
+def test_mistakes_gallery_titles_true_predicted_and_confidence():
+    images = np.zeros((3, 784))
+    fig = plots.mistakes_gallery(images, [4, 7, 3], [9, 2, 5], [0.99, 0.875, 0.5], cols=2)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles == ["4 → 9 (99%)", "7 → 2 (88%)", "3 → 5 (50%)"]
+    with pytest.raises(ValueError, match="as many labels"):
+        plots.mistakes_gallery(images, [4], [9], [0.9])
+
+
+def test_side_by_side_draws_two_rows():
+    fig = plots.side_by_side(np.zeros((10, 8, 8)), np.zeros((10, 28, 28)), list(range(10)))
+    assert len(fig.axes) == 20 and fig.axes[0].images[0].get_array().shape == (8, 8)

@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mnist_lesson.files import atomic_open
+
 #: Environment variable naming the cache file to use instead of the default.
 CACHE_ENV = "MNIST_LESSON_CACHE"
 
@@ -289,19 +291,9 @@ SOURCES = (
 
 def write_cache(arrays: Mapping[str, np.ndarray], path: Path) -> Path:
     """Write the arrays as a compressed .npz atomically: temp file, fsync, rename (lesson 01)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **{key: arrays[key] for key in KEYS})
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        # Whatever stopped us (an error, Ctrl-C), no half-written file may stay behind.
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return path
+    with atomic_open(path) as f:
+        np.savez_compressed(f, **{key: arrays[key] for key in KEYS})
+    return Path(path)
 
 
 def ensure_cache(

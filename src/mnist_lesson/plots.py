@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from mnist_lesson.files import atomic_open
 
 #: Where the course's generated figures live, relative to the repository root.
 IMAGES_DIR = Path("book") / "images"
@@ -64,19 +65,90 @@ def history_plot(history, metrics: Sequence[str] = ("accuracy", "val_accuracy"))
     return fig
 
 
+def prediction_bars(image: np.ndarray, probabilities: Sequence[float], label: int | None = None):
+    """Draw a digit beside a bar chart of the model's ten probabilities; return the Figure (lesson 02)."""
+    probabilities = np.asarray(probabilities, dtype=float)
+    if probabilities.shape != (10,):
+        raise ValueError(f"expected 10 probabilities, got an array of shape {probabilities.shape}")
+    plt = _pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(7, 2.8), gridspec_kw={"width_ratios": [1, 2]})
+    left.imshow(np.asarray(image).reshape(28, 28), cmap="gray")
+    left.set_title("the image" if label is None else f"the image (label {int(label)})")
+    left.axis("off")
+    bars = right.bar(range(10), probabilities, color="tab:gray")
+    bars[int(probabilities.argmax())].set_color("tab:blue")
+    right.set_xticks(range(10))
+    right.set_ylim(0, 1)
+    right.set_xlabel("digit")
+    right.set_ylabel("probability")
+    right.set_title(f"the model's answer: {int(probabilities.argmax())}")
+    fig.tight_layout()
+    return fig
+
+
+def mistakes_gallery(images, true_labels, predicted, confidence, cols: int = 6):
+    """Draw misclassified digits titled 'true → predicted (confidence)'; return the Figure (lesson 02)."""
+    count = len(images)
+    if count == 0 or not (count == len(true_labels) == len(predicted) == len(confidence)):
+        raise ValueError("mistakes_gallery needs one or more images and as many labels, predictions and confidences")
+    rows = -(-count // cols)
+    plt = _pyplot()
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.45, rows * 1.7), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, image, true, guess, conf in zip(axes.flat, images, true_labels, predicted, confidence):
+        ax.imshow(np.asarray(image).reshape(28, 28), cmap="gray")
+        ax.set_title(f"{int(true)} → {int(guess)} ({conf:.0%})", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def side_by_side(originals, converted, labels, count: int = 10):
+    """Draw new digits as they were (top row) and MNIST-style (bottom row); return the Figure (lesson 02)."""
+    if len(originals) < count or len(converted) < count or len(labels) < count:
+        raise ValueError(f"side_by_side needs at least {count} originals, converted images and labels")
+    plt = _pyplot()
+    fig, axes = plt.subplots(2, count, figsize=(count * 0.95, 2.3))
+    for column in range(count):
+        axes[0, column].imshow(originals[column], cmap="gray")
+        axes[0, column].set_title(str(int(labels[column])), fontsize=10)
+        axes[1, column].imshow(converted[column], cmap="gray")
+    for ax in axes.flat:
+        ax.axis("off")
+    axes[0, 0].text(-0.3, 0.5, "as written", transform=axes[0, 0].transAxes, ha="right", va="center")
+    axes[1, 0].text(-0.3, 0.5, "MNIST-style", transform=axes[1, 0].transAxes, ha="right", va="center")
+    fig.tight_layout()
+    return fig
+
+
+#: Handwritten digits by other writers (scikit-learn's load_digits), shipped as image files
+#: for lesson 02: index in load_digits → file name. Dark ink on light paper, like a scan.
+SAMPLE_DIGITS = {13: "digit_3.png", 24: "digit_4.png", 27: "digit_7.png", 50: "digit_2.png"}
+
+
+def make_sample_digits(out_dir: Path = IMAGES_DIR) -> list[Path]:
+    """Write a few scikit-learn digits as 112×112 dark-on-light PNGs, for lesson 02 to read (lesson 02)."""
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    written = []
+    for index, name in SAMPLE_DIGITS.items():
+        ink = digits.images[index] / 16  # load_digits pixels run from 0 to 16
+        paper = np.rint(255 * (1 - ink)).astype(np.uint8)
+        image = Image.fromarray(paper, mode="L").resize((112, 112), Image.Resampling.NEAREST)
+        path = Path(out_dir) / name
+        with atomic_open(path) as f:
+            image.save(f, format="PNG")
+        written.append(path)
+    return written
+
+
 def save_figure(fig, path: Path) -> Path:
     """Save a Figure as PNG atomically, with no timestamp so reruns give the same bytes (lesson 01)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format="png", dpi=100, metadata={"Software": None})
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return path
+    with atomic_open(path) as f:
+        fig.savefig(f, format="png", dpi=100, metadata={"Software": None})
+    return Path(path)
 
 
 def make_images(out_dir: Path = IMAGES_DIR) -> list[Path]:
@@ -88,7 +160,7 @@ def make_images(out_dir: Path = IMAGES_DIR) -> list[Path]:
     fig = digit_grid(x_train, y_train)
     written = [save_figure(fig, Path(out_dir) / "mnist1.png")]
     plt.close(fig)
-    return written
+    return written + make_sample_digits(out_dir)
 
 
 def main(argv: list[str] | None = None) -> int:
