@@ -13,7 +13,7 @@ LINTED := $(wildcard src tests notebooks benchmarks)
 CELL_TIMEOUT ?= 900
 
 .DEFAULT_GOAL := help
-.PHONY: help venv data lab test test-unit test-notebooks test-browser run sync execute images lint check-pairs bench clean
+.PHONY: help venv data lab test test-unit test-notebooks test-browser chromium run sync execute images lint check-pairs bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -33,14 +33,29 @@ data: $(STAMP) ## Fetch MNIST into the verified offline cache and print where it
 lab: data ## Start JupyterLab on lesson 01
 	$(BIN)/jupyter lab notebooks/01_mnist.ipynb
 
-test: data lint check-pairs ## The whole suite: lint, pairing check, unit tests, every notebook under strict nbval
-	MNIST_LESSON_REQUIRE_DATA=1 $(BIN)/python -m pytest tests notebooks --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+test: data lint check-pairs chromium ## The whole suite: lint, pairing, unit tests, strict nbval, the browser test
+	MNIST_LESSON_REQUIRE_DATA=1 $(BIN)/python -m pytest tests notebooks $(NBVAL)
 
 test-unit: $(STAMP) ## Unit tests only (seconds; no notebook is executed)
 	$(BIN)/python -m pytest tests -m "not slow and not browser"
 
 test-notebooks: data ## Every notebook under strict nbval, and nothing else
-	$(BIN)/python -m pytest notebooks --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+	$(BIN)/python -m pytest notebooks $(NBVAL)
+
+test-browser: data chromium ## Run every lesson in JupyterLab in headless Chromium (tests/browser)
+	$(BIN)/python -m pytest tests/browser -m browser
+
+# Debian's Chromium for the browser test, installed where missing when we may (root, as in CI).
+chromium:
+	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's chromium for the browser test ..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  echo "Note: /usr/bin/chromium is missing, so the browser test will be skipped (sudo apt-get install chromium)."; \
+	fi
 
 run: data ## Execute every notebook headlessly, in place, and say where the results are
 	@for nb in $(NOTEBOOKS); do \
@@ -69,9 +84,16 @@ lint: $(STAMP) ## ruff: lint and format check of src/, tests/, notebooks/ and be
 check-pairs: $(STAMP) ## Fail if a .md and its .ipynb disagree, lack a partner, or hold unexecuted code
 	$(BIN)/python -m mnist_lesson.pairing notebooks
 
-bench: data ## Measure lesson 01's speed and memory (a few minutes); see benchmarks/README.md
-	$(BIN)/python benchmarks/run.py
+BENCH_DEPS := .venv-bench
+
+# PyTorch for the comparison only: installed beside, never into, the course's .venv.
+$(BENCH_DEPS)/.installed: benchmarks/requirements.txt $(STAMP)
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet --target $(BENCH_DEPS) -r benchmarks/requirements.txt
+	touch $@
+
+bench: data $(BENCH_DEPS)/.installed ## Measure lesson 01: wall time, Keras vs PyTorch, FLOP limit, memory (minutes)
+	$(BIN)/python benchmarks/run.py --deps $(BENCH_DEPS)
 
 clean: ## Remove .venv, caches and generated scratch files (not the data cache, not committed figures)
-	rm -rf $(VENV) .pytest_cache .ruff_cache artifacts benchmarks/results src/*.egg-info
+	rm -rf $(VENV) $(BENCH_DEPS) .pytest_cache .ruff_cache artifacts benchmarks/results src/*.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

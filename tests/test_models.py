@@ -38,7 +38,7 @@ def test_missing_model_is_trained_with_one_line_of_notice(tmp_path, capsys):
     path = tmp_path / "01_mnist.keras"
     assert models.ensure_trained_model(path, train=trained.append) == path
     assert trained == [path]
-    assert capsys.readouterr().err.count("\n") == 1
+    assert capsys.readouterr().out.count("\n") == 1
 
 
 def test_existing_model_is_not_retrained(tmp_path):

@@ -8,7 +8,6 @@ path in $MNIST_LESSON_MODEL.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 #: Environment variable naming the trained model file to use instead of the default.
@@ -84,6 +83,6 @@ def ensure_trained_model(path: Path | None = None, train=train_lesson01_model) -
     """Return the trained model's path, training it with lesson 01's recipe first if it is missing (lesson 02)."""
     path = Path(path) if path is not None else trained_model_path()
     if not path.exists():
-        print(f"No trained model at {path}: training one with lesson 01's recipe (a minute or two) …", file=sys.stderr)
+        print(f"No trained model at {path}: training one with lesson 01's recipe (a minute or two) …")
         train(path)
     return path

@@ -1,0 +1,152 @@
+"""The course as a learner meets it: JupyterLab in headless Chromium, Run All, and what shows on screen."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import jupytext
+import pytest
+
+from .conftest import ROOT, SCREENSHOTS
+
+pytestmark = pytest.mark.browser
+
+LESSONS = sorted(ROOT.glob("notebooks/[0-9][0-9]_*.ipynb"))
+RUN_TIMEOUT = 900  # seconds for Run All; lesson 01 trains for a minute or two on 2 cores
+ERROR_MIME = "application/vnd.jupyter.stderr"
+
+
+def open_in_lab(page, lab, relative: str):
+    # ?reset: a clean workspace, so tabs from an earlier test are not restored beside this one.
+    page.goto(f"{lab.url}/lab/tree/{relative}?reset&token={lab.token}")
+    panel = page.locator(".jp-NotebookPanel:visible")
+    panel.locator(".jp-Cell").first.wait_for(timeout=60_000)
+    wait_for_idle_kernel(page, timeout=120)
+    return panel
+
+
+def wait_for_idle_kernel(page, timeout: float) -> None:
+    """Wait until the notebook has a kernel and it is idle (the toolbar's kernel name and status)."""
+    panel = page.locator(".jp-NotebookPanel:visible")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        name = panel.locator(".jp-KernelName").all_inner_texts()
+        status = panel.locator(".jp-Notebook-ExecutionIndicator").first.get_attribute("data-status")
+        if name and "No Kernel" not in name[0] and status == "idle":
+            return
+        time.sleep(1)
+    shot = screenshot(page, "kernel-not-idle")
+    raise AssertionError(f"the kernel was not idle within {timeout:.0f} s; see {shot}")
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+def run_all(page, panel) -> None:
+    """Run > Run All Cells, then wait (bounded) until no cell is queued or running."""
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    prompts = panel.locator(".jp-CodeCell .jp-InputPrompt")
+    deadline = time.monotonic() + RUN_TIMEOUT
+    started = False
+    while time.monotonic() < deadline:
+        texts = prompts.all_inner_texts()
+        busy = any("*" in text for text in texts)
+        started = started or busy or any(re.search(r"\d", text) for text in texts)
+        if started and not busy:
+            wait_for_idle_kernel(page, timeout=60)
+            return
+        time.sleep(2)
+    shot = screenshot(page, "run-all-timeout")
+    raise AssertionError(f"Run All did not finish within {RUN_TIMEOUT} s; see {shot}")
+
+
+def cell_problems(panel) -> list[str]:
+    """Every code cell that shows an error or stderr, or was never run, named by number and first line."""
+    problems = []
+    cells = panel.locator(".jp-Cell")
+    for number in range(cells.count()):
+        cell = cells.nth(number)
+        if "jp-CodeCell" not in (cell.get_attribute("class") or ""):
+            continue
+        source = cell.locator(".jp-InputArea-editor").inner_text().strip()
+        first = next((line for line in source.splitlines() if line and not line.startswith("#")), source[:60])
+        errors = cell.locator(f'.jp-OutputArea-output[data-mime-type="{ERROR_MIME}"]')
+        if errors.count():
+            problems.append(f"cell {number + 1} ({first!r}) shows an error: {errors.first.inner_text()[-400:]}")
+        elif not re.search(r"\d", cell.locator(".jp-InputPrompt").inner_text()):
+            problems.append(f"cell {number + 1} ({first!r}) was not executed")
+    return problems
+
+
+def broken_images(panel) -> list[str]:
+    return panel.locator("img").evaluate_all(
+        "imgs => imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 80))"
+    )
+
+
+def run_lesson(page, lab, relative: str):
+    """Open a lesson, Run All, and assert no cell shows an error; return the panel and screenshots."""
+    stem = Path(relative).stem
+    panel = open_in_lab(page, lab, relative)
+    shots = [screenshot(page, f"{stem}-top")]
+    run_all(page, panel)
+    # The last result a learner sees: the last code cell that shows an output.
+    panel.locator(".jp-CodeCell").filter(has=page.locator(".jp-OutputArea-output")).last.scroll_into_view_if_needed()
+    shots.append(screenshot(page, f"{stem}-end"))
+    where = "screenshots: " + ", ".join(map(str, shots))
+    problems = cell_problems(panel)
+    assert not problems, f"{relative}: " + "\n".join(problems) + f"\n{where}"
+    assert not broken_images(panel), f"{relative}: images that did not render: {broken_images(panel)}\n{where}"
+    return panel, where
+
+
+def output_of(panel, source_part: str) -> str:
+    cell = panel.locator(".jp-CodeCell").filter(has_text=source_part).first
+    return cell.locator(".jp-OutputArea").inner_text()
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
+def test_run_all_in_jupyterlab(page, lab, lesson):
+    panel, where = run_lesson(page, lab, f"notebooks/{lesson.name}")
+    rendered = panel.locator(".jp-RenderedImage img, .jp-RenderedMarkdown img")
+    assert rendered.count() >= 2, f"expected figures on screen, found {rendered.count()}\n{where}"
+    if lesson.stem == "01_mnist":
+        digit = panel.locator(".jp-CodeCell").filter(has_text="plt.imshow(x_train[0]").locator(".jp-RenderedImage img")
+        assert digit.count() == 1, f"the single-digit image did not render\n{where}"
+        grid = panel.locator('.jp-RenderedMarkdown img[src*="mnist1.png"]')
+        assert grid.count() == 1 and not broken_images(panel), f"the 40-digit figure did not render\n{where}"
+        assert "Trainable params: 669,706" in output_of(panel, "model.summary()"), where
+        results = output_of(panel, 'print(f"{name}:')
+        val_accuracy = float(re.search(r"val_accuracy: ([0-9.]+)", results).group(1))
+        assert val_accuracy >= 0.97, f"val_accuracy {val_accuracy} < 0.97\n{where}"
+    if lesson.stem == "02_inference":
+        evaluated = output_of(panel, "model.evaluate(")
+        assert float(re.search(r"accuracy: ([0-9.]+)", evaluated).group(1)) >= 0.97, where
+        assert "accuracy on new handwriting" in output_of(panel, "accuracy_new ="), where
+
+
+def test_markdown_source_opens_as_a_notebook(page, lab):
+    source = ROOT / "notebooks" / "01_mnist.md"
+    panel = open_in_lab(page, lab, "notebooks/01_mnist.md")
+    shot = screenshot(page, "01_mnist-md")
+    cells = panel.locator(".jp-Cell")
+    assert cells.count() == len(jupytext.read(source).cells), f"not rendered as a notebook; see {shot}"
+    assert panel.locator(".jp-CodeCell").count() > 20 and panel.locator(".jp-MarkdownCell").count() > 20
+    assert page.locator(".jp-FileEditor:visible").count() == 0, f"opened as plain text; see {shot}"
+
+
+def test_a_broken_cell_fails_with_its_name(page, lab):
+    lesson = json.loads((ROOT / "notebooks" / "01_mnist.ipynb").read_text())
+    cell = next(c for c in lesson["cells"] if "".join(c["source"]).endswith("x_train.shape"))
+    cell["source"] = "# 60,000 training images, each a grid of 28 × 28 pixels.\nx_train.shapee"
+    (lab.root / "notebooks" / "01_broken.ipynb").write_text(json.dumps(lesson))
+    with pytest.raises(AssertionError, match=r"cell \d+ \('x_train.shapee'\) shows an error: .*AttributeError"):
+        run_lesson(page, lab, "notebooks/01_broken.ipynb")
