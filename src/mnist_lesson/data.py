@@ -119,7 +119,7 @@ def verify_arrays(arrays: Mapping[str, np.ndarray], digests: Mapping[str, str] |
         array = np.ascontiguousarray(arrays[key])
         if array.dtype != np.uint8:
             raise DataError(f"{key} has dtype {array.dtype}, expected uint8")
-        actual = hashlib.sha256(array.tobytes()).hexdigest()
+        actual = hashlib.sha256(memoryview(array).cast("B")).hexdigest()  # no copy of the pixels
         if actual != digests[key]:
             raise DataError(f"{key} fails its SHA-256 check (got {actual[:12]}…, expected {digests[key][:12]}…)")
         checked[key] = array
@@ -303,13 +303,17 @@ def ensure_cache(
     log: Callable[[str], None] | None = None,
 ) -> Path:
     """Return the path of a verified cache, rebuilding it from the sources if needed (lesson 01)."""
+    return _cached_arrays(path, sources, digests, log)[0]
+
+
+def _cached_arrays(path, sources=None, digests=None, log=None) -> tuple[Path, Arrays]:
+    """The cache's path and its verified arrays, read once (rebuilt from the sources if needed)."""
     path = Path(path) if path is not None else default_cache_path()
     sources = SOURCES if sources is None else sources
     log = log or (lambda message: print(message, file=sys.stderr))
     if path.exists():
         try:
-            read_npz(path, digests)
-            return path
+            return path, read_npz(path, digests)
         except DataError as exc:
             log(f"The MNIST cache at {path} is damaged ({exc}); fetching it again.")
     failures = []
@@ -322,7 +326,7 @@ def ensure_cache(
                 continue
         write_cache(arrays, path)
         log(f"MNIST fetched from {source.name} and cached at {path}")
-        return path
+        return path, arrays
     raise MNISTUnavailableError(unavailable_message(path, failures))
 
 
@@ -341,7 +345,7 @@ def unavailable_message(path: Path, failures: list[tuple[str, str]]) -> str:
 
 def load_mnist(path: Path | None = None):
     """Return ``(x_train, y_train), (x_valid, y_valid)`` exactly as Keras's ``mnist.load_data()`` (lesson 01)."""
-    arrays = read_npz(ensure_cache(path))
+    arrays = _cached_arrays(path)[1]
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 
