@@ -88,7 +88,7 @@ BENCH_DEPS := .venv-bench
 
 # PyTorch for the comparison only: installed beside, never into, the course's .venv.
 $(BENCH_DEPS)/.installed: benchmarks/requirements.txt $(STAMP)
-	$(BIN)/python -m pip install --disable-pip-version-check --quiet --target $(BENCH_DEPS) -r benchmarks/requirements.txt
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet --upgrade --target $(BENCH_DEPS) -r benchmarks/requirements.txt
 	touch $@
 
 bench: data $(BENCH_DEPS)/.installed ## Measure lesson 01: wall time, Keras vs PyTorch, FLOP limit, memory (minutes)
