@@ -42,8 +42,7 @@ def training_flops() -> float:
 
 
 def lesson_arrays():
-    """The lesson's prepared data: float32 pixels in [0, 1] and one-hot labels."""
-    sys.path.insert(0, str(ROOT / "src"))
+    """The lesson's prepared data: float32 pixels in [0, 1] and integer labels."""
     from mnist_lesson.data import load_mnist
 
     (x_train, y_train), (x_valid, y_valid) = load_mnist()
@@ -53,7 +52,6 @@ def lesson_arrays():
 
 
 def workload_keras() -> dict:
-    sys.path.insert(0, str(ROOT / "src"))
     from mnist_lesson.repro import reproducible
 
     reproducible(seed=42)
@@ -141,19 +139,14 @@ def workload_lesson() -> dict:
     nb = nbformat.read(LESSON, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(PEAK_CELL))
     with tempfile.TemporaryDirectory() as scratch:
-        env_model = os.environ.get("MNIST_LESSON_MODEL")
-        os.environ["MNIST_LESSON_MODEL"] = str(Path(scratch) / "model.keras")  # leave artifacts/ alone
-        try:
-            start = time.perf_counter()
-            NotebookClient(
-                nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(LESSON.parent)}}
-            ).execute()
-            seconds = time.perf_counter() - start
-        finally:
-            if env_model is None:
-                os.environ.pop("MNIST_LESSON_MODEL")
-            else:
-                os.environ["MNIST_LESSON_MODEL"] = env_model
+        # A child process of its own: the kernel inherits this and leaves artifacts/ alone.
+        os.environ["MNIST_LESSON_MODEL"] = str(Path(scratch) / "model.keras")
+        client = NotebookClient(
+            nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(LESSON.parent)}}
+        )
+        start = time.perf_counter()
+        client.execute()
+        seconds = time.perf_counter() - start
     peak_kb = int(nb.cells[-1].outputs[0].text.split()[1])
     return {"seconds": seconds, "peak_mb": peak_kb / 1024}
 
