@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -54,3 +57,48 @@ def test_save_model_round_trip_leaves_no_partial_file(tmp_path):
     path = models.save_model(model, tmp_path / "sub" / "m.keras")
     assert sorted(p.name for p in path.parent.iterdir()) == ["m.keras"]
     assert keras.saving.load_model(path).count_params() == 669_706
+
+
+SAVE = """
+import os, sys
+os.environ["KERAS_BACKEND"] = sys.argv[1]
+from mnist_lesson.repro import reproducible
+reproducible(seed=3)
+import numpy as np
+from mnist_lesson import models
+model = models.build_lesson01_model()
+x = np.random.default_rng(0).random((5, 784), dtype=np.float32)
+model.fit(x, np.eye(10, dtype="float32")[:5], epochs=1, verbose=0)  # trained weights and optimizer state
+models.save_model(model, sys.argv[2])
+np.save(sys.argv[3], model.predict(x, verbose=0))
+"""
+
+LOAD = """
+import os, sys
+os.environ["KERAS_BACKEND"] = sys.argv[1]
+from mnist_lesson.repro import reproducible
+reproducible(seed=3)
+import keras, numpy as np
+model = keras.saving.load_model(sys.argv[2])
+x = np.random.default_rng(0).random((5, 784), dtype=np.float32)
+np.testing.assert_allclose(model.predict(x, verbose=0), np.load(sys.argv[3]), atol=1e-5)
+print(keras.backend.backend(), model.count_params(), type(model.optimizer).__name__)
+"""
+
+BACKEND_PAIRS = [("jax", "tensorflow"), ("tensorflow", "jax")]
+if importlib.util.find_spec("torch") is not None:  # PyTorch is optional: `make torch`
+    BACKEND_PAIRS += [("jax", "torch"), ("torch", "jax")]
+
+
+@pytest.mark.parametrize(("saved_under", "loaded_under"), BACKEND_PAIRS)
+def test_a_model_saved_under_one_backend_loads_and_predicts_the_same_under_another(tmp_path, saved_under, loaded_under):
+    path, expected = tmp_path / "m.keras", tmp_path / "expected.npy"
+    for script, backend in ((SAVE, saved_under), (LOAD, loaded_under)):
+        done = subprocess.run(
+            [sys.executable, "-c", script, backend, str(path), str(expected)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == [loaded_under, "669706", "RMSprop"]

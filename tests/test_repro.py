@@ -1,27 +1,61 @@
-"""Tests of mnist_lesson.repro: quiet imports and reproducible numbers, in fresh interpreters."""
+"""Tests of mnist_lesson.repro: quiet, reproducible sessions under every Keras backend, in fresh interpreters."""
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import subprocess
 import sys
 
+import pytest
+
 SCRIPT = """
+import os, sys
+os.environ.setdefault("KERAS_BACKEND", "jax")
 from mnist_lesson.repro import reproducible
 reproducible(seed=7)
 import keras, numpy, random
 layer = keras.layers.Dense(3)
 layer.build((None, 4))
-print(random.random(), numpy.random.rand(), float(keras.random.uniform(()).numpy()), layer.kernel.numpy().sum())
+sample = keras.ops.convert_to_numpy(keras.random.uniform(()))
+kernel = keras.ops.convert_to_numpy(layer.kernel)
+print(keras.backend.backend(), random.random(), numpy.random.rand(), float(sample), kernel.sum())
 """
 
+BACKENDS = [
+    "jax",
+    "tensorflow",
+    pytest.param(
+        "torch",
+        marks=pytest.mark.skipif(
+            importlib.util.find_spec("torch") is None, reason="PyTorch is optional: `make torch` installs it"
+        ),
+    ),
+]
 
-def run_fresh():
-    return subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=300)
+
+def run_fresh(backend: str | None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    if backend:
+        env["KERAS_BACKEND"] = backend
+    return subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=300, env=env)
 
 
-def test_reproducible_gives_the_same_numbers_and_prints_nothing():
-    first, second = run_fresh(), run_fresh()
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_reproducible_gives_the_same_numbers_and_prints_nothing(backend):
+    first, second = run_fresh(backend), run_fresh(backend)
     assert first.returncode == 0, first.stderr
-    assert first.stdout == second.stdout and len(first.stdout.split()) == 4
-    # No TensorFlow start-up noise (absl, CUDA, oneDNN lines) may reach a notebook's outputs.
+    assert first.stdout == second.stdout and first.stdout.split()[0] == backend
+    # No start-up noise (absl, CUDA, oneDNN, XLA lines) may reach a notebook's outputs.
     assert first.stderr == "", first.stderr
+
+
+def test_a_backend_set_outside_wins_over_the_lessons_default():
+    # The lessons use os.environ.setdefault: unset, they get JAX; set in the shell, the shell's choice.
+    assert run_fresh(None).stdout.split()[0] == "jax"
+    assert run_fresh("tensorflow").stdout.split()[0] == "tensorflow"
+
+
+def test_python_and_numpy_draws_do_not_depend_on_the_backend():
+    jax_run, tf_run = run_fresh("jax").stdout.split(), run_fresh("tensorflow").stdout.split()
+    assert jax_run[1:3] == tf_run[1:3]

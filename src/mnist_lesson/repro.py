@@ -1,4 +1,4 @@
-"""Reproducible, quiet TensorFlow sessions for the lessons (introduced in lesson 01)."""
+"""Reproducible, quiet Keras sessions on any backend: JAX, TensorFlow or PyTorch (introduced in lesson 01)."""
 
 from __future__ import annotations
 
@@ -26,31 +26,34 @@ def _native_stderr_silenced():
         os.close(devnull)
 
 
-def quiet_tensorflow() -> None:
-    """Import TensorFlow without its start-up log lines on stdout or stderr (lesson 01)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    if "tensorflow" in sys.modules:
-        return
-    # TensorFlow's C++ side prints a few lines (no CUDA driver found, absl not initialised)
-    # before TF_CPP_MIN_LOG_LEVEL takes effect; they are noise in a lesson, and Jupyter
-    # would store them in the notebook. Errors still surface as Python exceptions.
-    with _native_stderr_silenced():
-        import tensorflow as tf
-
-        tf.config.list_physical_devices()  # device discovery logs happen here, not later in the lesson
-    logging.getLogger("absl").setLevel(logging.ERROR)
-    tf.get_logger().setLevel(logging.ERROR)
-
-
 def reproducible(seed: int = DEFAULT_SEED, deterministic_ops: bool = True) -> None:
-    """Quiet TensorFlow, seed Python, NumPy and the backend, and make ops deterministic (lesson 01)."""
-    quiet_tensorflow()
-    import keras
+    """Seed Python, NumPy and the Keras backend, make its ops deterministic and keep logs quiet (lesson 01)."""
+    # TensorFlow's C++ side prints start-up lines (oneDNN, no CUDA driver) before its log level
+    # applies, and Jupyter would store them in the notebook. Keras imports TensorFlow when it is
+    # the backend, and also under JAX or PyTorch whenever it is installed, because
+    # set_random_seed seeds tf.random for tf.data pipelines; so both happen here, quietly.
+    # Errors still surface as Python exceptions.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with _native_stderr_silenced():
+        import keras
 
-    keras.utils.set_random_seed(seed)
-    if deterministic_ops and keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
+        keras.utils.set_random_seed(seed)
+        if "tensorflow" in sys.modules:
+            # Device discovery logs (a failed cuInit, say) come on first use, not at import: get them over with.
+            sys.modules["tensorflow"].config.list_physical_devices()
+    if "tensorflow" in sys.modules:
+        logging.getLogger("absl").setLevel(logging.ERROR)
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
-        # Same inputs, same order of floating-point sums: the stored outputs stay comparable.
-        tf.config.experimental.enable_op_determinism()
+    if deterministic_ops:
+        backend = keras.backend.backend()
+        # Same inputs, same order of floating-point sums: stored outputs stay comparable run to run.
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            tf.config.experimental.enable_op_determinism()
+        elif backend == "torch":
+            import torch
+
+            torch.use_deterministic_algorithms(True)
+        # JAX: XLA's CPU kernels are deterministic already; there is no switch to turn on.
