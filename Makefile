@@ -8,12 +8,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 SOURCES := $(sort $(wildcard notebooks/[0-9][0-9]_*.md))
-LINTED := $(wildcard src tests notebooks benchmarks)
+LINTED := $(wildcard src tests notebooks benchmarks tools)
 # Per-cell limit for headless execution; the training cell takes a minute or two on 2 cores.
 CELL_TIMEOUT ?= 900
 
 .DEFAULT_GOAL := help
-.PHONY: help venv data lab test test-unit test-notebooks test-browser chromium run sync execute images lint check-pairs bench clean
+.PHONY: help venv torch data lab test test-unit test-notebooks test-backends test-browser chromium run sync execute images lint check-pairs spread bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -27,6 +27,14 @@ $(STAMP): requirements.txt pyproject.toml
 
 venv: $(STAMP) ## Create .venv and install requirements.txt (done by every target that needs it)
 
+# PyTorch, the third Keras backend: optional, and only for test-backends, spread and bench.
+TORCH := $(VENV)/.torch
+$(TORCH): requirements-torch.txt $(STAMP)
+	$(BIN)/python -m pip install --disable-pip-version-check -r requirements-torch.txt
+	touch $@
+
+torch: $(TORCH) ## Install PyTorch into .venv, so that Keras can also run on it (KERAS_BACKEND=torch)
+
 data: $(STAMP) ## Fetch MNIST into the verified offline cache and print where it is
 	$(BIN)/python -m mnist_lesson.data
 
@@ -34,15 +42,35 @@ lab: data ## Start JupyterLab on lesson 01
 	$(BIN)/jupyter lab notebooks/01_mnist.ipynb
 
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+# A lesson's own backend is the one its first cell sets; "the other" is TensorFlow for a JAX lesson, else JAX.
+OTHER_BACKEND = $$(sed -n 's/.*setdefault("KERAS_BACKEND", "\([a-z]*\)").*/\1/p' $${nb%.ipynb}.md | grep -qx tensorflow && echo jax || echo tensorflow)
 
-test: data lint check-pairs chromium ## The whole suite: lint, pairing, unit tests, strict nbval, the browser test
+test: data lint check-pairs chromium ## The whole suite: lint, pairing, unit tests, strict nbval under two configurations, the browser test
 	MNIST_LESSON_REQUIRE_DATA=1 $(BIN)/python -m pytest tests notebooks $(NBVAL)
+	@# The second configuration (README, "What CI compares"): each lesson on the other backend, whose kernels
+	@# take every sum in another order (one core changes no bit on either backend: measured, tests/notebooks/README.md).
+	@# Lessons run in order: 02 loads the model 01 saved.
+	@for nb in $(NOTEBOOKS); do \
+	  echo "Second configuration: $$nb under KERAS_BACKEND=$(OTHER_BACKEND)"; \
+	  KERAS_BACKEND=$(OTHER_BACKEND) $(BIN)/python -m pytest $$nb $(NBVAL) || exit 1; \
+	done
 
 test-unit: $(STAMP) ## Unit tests only (seconds; no notebook is executed)
 	$(BIN)/python -m pytest tests -m "not slow and not browser"
 
 test-notebooks: data ## Every notebook under strict nbval, and nothing else
 	$(BIN)/python -m pytest notebooks $(NBVAL)
+
+# Each backend; JAX and TensorFlow also on one core and limited to AVX (XLA and oneDNN each have their own switch).
+CONFIGURATIONS := "KERAS_BACKEND=jax" "KERAS_BACKEND=tensorflow" "KERAS_BACKEND=torch" \
+  "KERAS_BACKEND=jax taskset -c 0" "KERAS_BACKEND=tensorflow taskset -c 0" \
+  "KERAS_BACKEND=jax XLA_FLAGS=--xla_cpu_max_isa=AVX" "KERAS_BACKEND=tensorflow ONEDNN_MAX_CPU_ISA=AVX"
+
+test-backends: data torch ## Every notebook under strict nbval on each backend, on one core, and limited to AVX (15 min)
+	@for config in $(CONFIGURATIONS); do \
+	  echo "Every notebook under: $$config"; \
+	  env $$config $(BIN)/python -m pytest notebooks $(NBVAL) -q || { echo "FAILED under: $$config"; exit 1; }; \
+	done
 
 test-browser: data chromium ## Run every lesson in JupyterLab in headless Chromium (tests/browser)
 	$(BIN)/python -m pytest tests/browser -m browser
@@ -77,23 +105,19 @@ execute: sync data ## Sync, then re-execute every notebook so all stored outputs
 images: data ## Regenerate the figures in book/images/ from the data
 	$(BIN)/python -m mnist_lesson.plots --out book/images
 
-lint: $(STAMP) ## ruff: lint and format check of src/, tests/, notebooks/ and benchmarks/
+lint: $(STAMP) ## ruff: lint and format check of src/, tests/, notebooks/, benchmarks/ and tools/
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
 
 check-pairs: $(STAMP) ## Fail if a .md and its .ipynb disagree, lack a partner, or hold unexecuted code
 	$(BIN)/python -m mnist_lesson.pairing notebooks
 
-BENCH_DEPS := .venv-bench
+spread: data torch ## Execute every lesson under each backend, core count and instruction set; how far outputs move (15 min)
+	$(BIN)/python tools/measure_spread.py
 
-# PyTorch for the comparison only: installed beside, never into, the course's .venv.
-$(BENCH_DEPS)/.installed: benchmarks/requirements.txt $(STAMP)
-	$(BIN)/python -m pip install --disable-pip-version-check --quiet --upgrade --target $(BENCH_DEPS) -r benchmarks/requirements.txt
-	touch $@
-
-bench: data $(BENCH_DEPS)/.installed ## Measure lesson 01: wall time, Keras vs PyTorch, FLOP limit, memory (minutes)
-	$(BIN)/python benchmarks/run.py --deps $(BENCH_DEPS)
+bench: data torch ## Measure lesson 01 on each backend against PyTorch eager and the FLOP limit, with memory (20 min)
+	$(BIN)/python benchmarks/run.py
 
 clean: ## Remove .venv, caches and generated scratch files (not the data cache, not committed figures)
-	rm -rf $(VENV) $(BENCH_DEPS) .pytest_cache .ruff_cache artifacts benchmarks/results src/*.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache artifacts benchmarks/results src/*.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

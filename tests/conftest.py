@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 
 import numpy as np
 import pytest
@@ -13,6 +14,15 @@ pytest_plugins = ["pytester"]
 
 #: The cache `make data` fills, read before any test points the override elsewhere.
 REAL_CACHE = data.default_cache_path()
+
+
+def require_real_cache() -> None:
+    """Skip a test that needs the real MNIST cache when it is missing; fail instead where it is required (CI)."""
+    if REAL_CACHE.exists():
+        return
+    if os.environ.get("MNIST_LESSON_REQUIRE_DATA"):
+        pytest.fail(f"no MNIST cache at {REAL_CACHE}: run `make data` first")
+    pytest.skip(f"no MNIST cache at {REAL_CACHE} (run `make data`)")
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 
 from mnist_lesson import data
 
-from .conftest import REAL_CACHE
+from .conftest import REAL_CACHE, require_real_cache
 
 # ------------------------------------------------------------------ helpers
 
@@ -262,10 +262,7 @@ def test_load_mnist_returns_keras_style_tuples_from_the_cache(tmp_path, monkeypa
 @pytest.fixture(scope="module")
 def real_mnist():
     """The real cache, as `make data` left it; `make test` requires it, a bare pytest run may skip it."""
-    if not REAL_CACHE.exists():
-        if os.environ.get("MNIST_LESSON_REQUIRE_DATA"):
-            pytest.fail(f"no MNIST cache at {REAL_CACHE}: run `make data` first")
-        pytest.skip(f"no MNIST cache at {REAL_CACHE} (run `make data`)")
+    require_real_cache()
     return data.read_npz(REAL_CACHE)
 
 

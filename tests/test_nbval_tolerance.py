@@ -1,11 +1,15 @@
-"""Tests of mnist_lesson.nbval_tolerance: the number-by-number comparison and its use by nbval."""
+"""Tests of tests/nbval_tolerance.py: the number-by-number comparison and its use by nbval."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import nbformat
 import pytest
 
-from mnist_lesson import nbval_tolerance as tol
+from tests import nbval_tolerance as tol
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # ------------------------------------------------------------------ the comparison itself
 
@@ -62,9 +66,16 @@ def write_notebook(pytester, printed: str, metadata=None, stored: str = STORED):
     nbformat.write(nb, pytester.path / "lesson.ipynb")
 
 
+@pytest.fixture(autouse=True)
+def _checkout_on_path(monkeypatch):
+    """nbval runs in a subprocess that loads the add-on from the checkout, as `make test` does."""
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+
+
 def run_nbval(pytester):
     pytester.makeini("[pytest]\nnbval_tolerance = 0.005\n")
-    return pytester.runpytest_subprocess("--nbval", "--nbval-current-env", "-p", "no:cacheprovider", "lesson.ipynb")
+    plugin = ["-p", "tests.nbval_tolerance", "-p", "no:cacheprovider"]
+    return pytester.runpytest_subprocess("--nbval", "--nbval-current-env", *plugin, "lesson.ipynb")
 
 
 @pytest.mark.parametrize(
@@ -94,3 +105,52 @@ def test_cell_metadata_overrides_the_ini_tolerance(pytester):
 def test_untagged_cell_is_still_compared_verbatim(pytester):
     write_notebook(pytester, "accuracy: 0.9931\nval_accuracy: 0.9781\n", {"tags": []})
     assert run_nbval(pytester).ret != 0
+
+
+# ------------------------------------------------------------------ counts and lists of predictions
+
+
+def test_max_changed_excuses_that_many_numbers_and_no_more():
+    stored, fresh = [7, 2, 1, 0, 4, 1, 4, 9, 5, 9], [7, 2, 1, 0, 4, 1, 4, 9, 6, 9]
+    assert tol.compare_numbers(stored, fresh, 0, max_changed=1) == []
+    two_flipped = [7, 2, 1, 0, 4, 1, 4, 4, 6, 9]
+    problems = tol.compare_numbers(stored, two_flipped, 0, max_changed=1)
+    assert problems[-1] == "2 numbers changed beyond the tolerance; at most 1 may"
+
+
+@pytest.mark.parametrize(
+    ("fresh", "problem"),
+    [
+        ("[(9, 7), (4, 9), (8, 7)]", None),  # same items, another order
+        ("[(9, 7), (4, 9), (3, 5)]", None),  # two of three shared
+        ("[(9, 7), (2, 7), (3, 5)]", "the lists share 1 items, fewer than the required 2"),
+        ("[(9, 7), (4, 9)]", "stored list has 3 items, fresh list has 2"),
+        ("nothing to see", "needs a Python list"),
+    ],
+)
+def test_compare_overlap_treats_printed_lists_as_sets(fresh, problem):
+    problems = tol.compare_overlap("[(9, 7), (8, 7), (4, 9)]", fresh, 2)
+    assert (problems == []) if problem is None else (problem in problems[0])
+
+
+def write_list_cell(pytester, printed: str, stored: str, metadata):
+    cell = nbformat.v4.new_code_cell(printed, execution_count=1)
+    cell.metadata = {"tags": [tol.TAG], **metadata}
+    cell.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": stored}, execution_count=1)]
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, pytester.path / "lesson.ipynb")
+
+
+@pytest.mark.parametrize(("printed", "passes"), [("[(4, 9), (9, 7), (3, 5)]", True), ("[(1, 2), (3, 5)]", False)])
+def test_min_overlap_cell_inside_nbval(pytester, printed, passes):
+    write_list_cell(pytester, printed, "[(9, 7), (8, 7), (4, 9)]", {"nbval_min_overlap": 2})
+    result = run_nbval(pytester)
+    assert (result.ret == 0) is passes, result.stdout.str()
+
+
+@pytest.mark.parametrize(("printed", "passes"), [("[7, 2, 1, 6]", True), ("[7, 2, 0, 6]", False)])
+def test_max_changed_cell_inside_nbval(pytester, printed, passes):
+    write_list_cell(pytester, printed, "[7, 2, 1, 5]", {"nbval_tolerance": 0, "nbval_max_changed": 1})
+    result = run_nbval(pytester)
+    assert (result.ret == 0) is passes, result.stdout.str()

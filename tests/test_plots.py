@@ -13,7 +13,7 @@ import pytest
 
 from mnist_lesson import data, plots
 
-from .conftest import REAL_CACHE
+from .conftest import require_real_cache
 
 
 @pytest.fixture
@@ -86,8 +86,7 @@ def test_sample_digits_are_dark_ink_on_light_paper(tmp_path):
 
 
 def test_committed_figures_are_what_make_images_draws(tmp_path):
-    if not REAL_CACHE.exists():
-        pytest.skip(f"no MNIST cache at {REAL_CACHE} (run `make data`)")
+    require_real_cache()
     committed = Path(__file__).resolve().parents[1] / "book" / "images"
     for fresh in plots.make_images(tmp_path):
         assert fresh.read_bytes() == (committed / fresh.name).read_bytes(), (

@@ -1,13 +1,19 @@
-"""Proof that the notebook check fails on drift: nbval over an edited copy of lesson 01.
+"""Proof that the notebook check holds where it should and bites where it should.
 
-One copy carries four edits, each in a different cell; a single strict nbval run over
-it must fail exactly those four cells and pass every other one (the untouched cells
-are the untouched copy). Re-executing lesson 01 takes a minute or two, hence `slow`.
+Every lesson is executed in a scratch copy under another configuration than CI's (the
+other backend: other kernels, every sum in another order), as an instructor's laptop
+might; then lesson 01's copy gets four edits, each in a different cell. One
+strict nbval run under CI's configuration (each lesson's own backend, every core) over
+those copies must fail exactly the four edited cells and pass every other cell of every
+lesson: outputs executed on another machine pass CI, and drift does not. Executing the
+lessons twice takes a few minutes, hence `slow`.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -16,10 +22,21 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from ..conftest import REAL_CACHE
+from ..conftest import REAL_CACHE, require_real_cache
 
 ROOT = Path(__file__).resolve().parents[2]
-LESSON = ROOT / "notebooks" / "01_mnist.ipynb"
+LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+OWN_BACKEND = re.compile(r'setdefault\("KERAS_BACKEND", "(\w+)"\)')
+TIMEOUT = 1800
+
+
+def own_backend(lesson: Path) -> str:
+    """The backend a lesson's first cell picks."""
+    return OWN_BACKEND.search(lesson.with_suffix(".md").read_text()).group(1)
+
+
+def other_backend(lesson: Path) -> str:
+    return "jax" if own_backend(lesson) == "tensorflow" else "tensorflow"
 
 
 def find_cell(nb, predicate) -> int:
@@ -46,28 +63,32 @@ def replace_in_outputs(cell, old: str, new: str) -> None:
     assert hits, f"{old!r} not found in the cell's outputs"
 
 
-def run_nbval(notebook: Path, report: Path) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "pytest", str(notebook), "--nbval", "--nbval-current-env"]
-    command += ["--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg")]
-    command += ["-c", str(ROOT / "pyproject.toml"), "--rootdir", str(notebook.parent), "-p", "no:cacheprovider"]
-    command += [f"--junitxml={report}", "-q"]
-    env = dict(os.environ, **{"MNIST_LESSON_CACHE": str(REAL_CACHE)})
-    return subprocess.run(command, cwd=notebook.parent, env=env, capture_output=True, text=True, timeout=1800)
+def clean_env(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}  # each lesson picks its own
+    return dict(env, MNIST_LESSON_CACHE=str(REAL_CACHE), **extra)
 
 
-def failed_cells(report: Path) -> set[int]:
-    failed = set()
-    for case in ET.parse(report).getroot().iter("testcase"):
-        if case.find("failure") is not None or case.find("error") is not None:
-            failed.add(int(case.get("name").split()[-1]))
-    return failed
+def execute_elsewhere(scratch: Path) -> list[Path]:
+    """Execute every lesson, in order, on its other backend, as `make execute` on another machine would."""
+    (scratch / "notebooks").mkdir()
+    (scratch / "book").symlink_to(ROOT / "book")  # lesson 02 reads ../book/images
+    env = clean_env(MNIST_LESSON_MODEL=str(scratch / "01_mnist.keras"))
+    copies = []
+    for lesson in LESSONS:
+        copy = shutil.copy(lesson, scratch / "notebooks" / lesson.name)
+        command = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute"]
+        command += ["--inplace", "--log-level=ERROR", f"--ExecutePreprocessor.timeout={TIMEOUT}", str(copy)]
+        done = subprocess.run(
+            command, env=dict(env, KERAS_BACKEND=other_backend(lesson)), capture_output=True, text=True
+        )
+        assert done.returncode == 0, f"{lesson.name} failed under its other backend:\n{done.stderr[-3000:]}"
+        copies.append(Path(copy))
+    return copies
 
 
-@pytest.mark.slow
-def test_nbval_fails_on_each_drifted_output_and_only_there(tmp_path):
-    if not REAL_CACHE.exists():
-        pytest.skip(f"no MNIST cache at {REAL_CACHE}: run `make data`")
-    nb = nbformat.read(LESSON, as_version=4)
+def drift(lesson01: Path) -> set[int]:
+    """Edit four of lesson 01's stored outputs in place; return the edited cells' indices."""
+    nb = nbformat.read(lesson01, as_version=4)
 
     shape = find_cell(nb, lambda c: c.source.endswith("x_train.shape") and "28, 28" in str(c.outputs))
     replace_in_outputs(code_cell(nb, shape), "(60000, 28, 28)", "(60000, 28, 29)")
@@ -84,13 +105,55 @@ def test_nbval_fails_on_each_drifted_output_and_only_there(tmp_path):
     labels = find_cell(nb, lambda c: "dtype=uint8" in str(c.outputs) and "y_train[:10]" in c.source)
     code_cell(nb, labels).outputs = []
 
-    copy = tmp_path / "01_mnist.ipynb"
-    nbformat.write(nb, copy)
-    report = tmp_path / "report.xml"
-    result = run_nbval(copy, report)
+    nbformat.write(nb, lesson01)
+    return {shape, summary, results, labels}
 
+
+def run_nbval(notebooks: list[Path], report: Path) -> subprocess.CompletedProcess:
+    """Strict nbval as `make test` runs it (CI's configuration), over the given copies, in order."""
+    command = [sys.executable, "-m", "pytest", *map(str, notebooks), "--nbval", "--nbval-current-env"]
+    command += ["--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg")]
+    command += ["-c", str(ROOT / "pyproject.toml"), "--rootdir", str(notebooks[0].parent), "-p", "no:cacheprovider"]
+    command += [f"--junitxml={report}", "-q"]
+    env = clean_env(PYTHONPATH=str(ROOT), MNIST_LESSON_MODEL=str(report.parent / "ci.keras"))
+    return subprocess.run(command, cwd=notebooks[0].parent, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+
+
+def cell_results(report: Path) -> dict[tuple[str, int], bool]:
+    """(notebook, code cell index) → passed, from nbval's JUnit report."""
+    results = {}
+    for case in ET.parse(report).getroot().iter("testcase"):
+        notebook = case.get("classname", "").split(".")[0] or case.get("file", "")
+        passed = case.find("failure") is None and case.find("error") is None
+        results[(Path(notebook).name, int(case.get("name").split()[-1]))] = passed
+    return results
+
+
+@pytest.fixture(scope="module")
+def ci_over_drifted_copies(tmp_path_factory):
+    require_real_cache()
+    scratch = tmp_path_factory.mktemp("elsewhere")
+    copies = execute_elsewhere(scratch)
+    drifted = drift(copies[0])
+    report = scratch / "report.xml"
+    return run_nbval(copies, report), cell_results(report), drifted
+
+
+@pytest.mark.slow
+def test_nbval_fails_on_each_drifted_output_and_only_there(ci_over_drifted_copies):
+    result, cells, drifted = ci_over_drifted_copies
     assert result.returncode == 1, result.stdout[-3000:]
-    assert failed_cells(report) == {shape, summary, results, labels}, result.stdout[-5000:]
+    failed = {index for (notebook, index), passed in cells.items() if not passed and notebook == "01_mnist"}
+    assert failed == drifted, result.stdout[-5000:]
     assert "(60000, 28, 29)" in result.stdout and "669,707" in result.stdout
     assert "differs by" in result.stdout and "> tolerance" in result.stdout
     assert "Unexpected output fields from running code" in result.stdout
+
+
+@pytest.mark.slow
+def test_outputs_executed_on_another_configuration_pass_ci(ci_over_drifted_copies):
+    result, cells, drifted = ci_over_drifted_copies
+    assert {notebook for notebook, _ in cells} == {lesson.stem for lesson in LESSONS}
+    drifted_cells = {("01_mnist", index) for index in drifted}
+    failed = sorted(key for key, passed in cells.items() if not passed and key not in drifted_cells)
+    assert failed == [], result.stdout[-5000:]

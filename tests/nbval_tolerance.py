@@ -1,4 +1,4 @@
-"""nbval add-on: compare tagged cells number by number within a tolerance (introduced in lesson 01).
+"""nbval add-on: compare tagged cells number by number within a tolerance, or as sets (course tooling).
 
 nbval compares stored outputs verbatim. Training results may differ in their last
 digits between processors, so a cell tagged ``nbval-tolerance`` is compared like this:
@@ -7,15 +7,21 @@ digits between processors, so a cell tagged ``nbval-tolerance`` is compared like
   what is left (so the words, the layout and the count of outputs are still exact);
 * each fresh number must lie within an absolute tolerance of the stored one: the cell's
   ``nbval_tolerance`` metadata, else the ini option ``nbval_tolerance``;
+* the cell's ``nbval_max_changed`` metadata (default 0) lets that many numbers lie beyond
+  the tolerance: for lists of predicted digits, where one flipped prediction is no drift;
 * the cell's ``nbval_minimum`` metadata, e.g. ``{"val_accuracy": 0.97}``, is a floor
-  for the value printed as ``val_accuracy: 0.9812`` in the fresh output.
+  for the value printed as ``val_accuracy: 0.9812`` in the fresh output;
+* a cell with ``nbval_min_overlap`` metadata compares its output, a Python list shown as
+  its result, as a set instead: both lists the same length, with at least that many items
+  in common, in any order (the top confusions of a confusion matrix, say).
 
-The plugin is registered through the ``pytest11`` entry point and acts only on nbval's
-cells that carry the tag.
+pytest loads it with ``-p tests.nbval_tolerance`` (pyproject.toml's addopts); it acts
+only on nbval's cells that carry the tag.
 """
 
 from __future__ import annotations
 
+import ast
 import copy
 import math
 import re
@@ -30,12 +36,12 @@ MASK = "<number>"
 
 
 def numbers_in(text: str) -> list[float]:
-    """Every number in a text, in order (lesson 01)."""
+    """Every number in a text, in order."""
     return [float(match) for match in NUMBER.findall(text)]
 
 
 def mask_numbers(outputs: Sequence[Mapping]) -> tuple[list, list[float]]:
-    """Copy notebook outputs with numbers in their text replaced by a mask; also return the numbers (lesson 01)."""
+    """Copy notebook outputs with numbers in their text replaced by a mask; also return the numbers."""
     masked = copy.deepcopy(list(outputs))
     numbers: list[float] = []
 
@@ -54,19 +60,46 @@ def mask_numbers(outputs: Sequence[Mapping]) -> tuple[list, list[float]]:
     return masked, numbers
 
 
-def compare_numbers(expected: Sequence[float], actual: Sequence[float], tolerance: float) -> list[str]:
-    """Problems found comparing two lists of numbers within an absolute tolerance (lesson 01)."""
+def compare_numbers(
+    expected: Sequence[float], actual: Sequence[float], tolerance: float, max_changed: int = 0
+) -> list[str]:
+    """Problems found comparing two lists of numbers within an absolute tolerance, max_changed of them excused."""
     if len(expected) != len(actual):
         return [f"stored output has {len(expected)} numbers, fresh output has {len(actual)}"]
-    return [
+    changed = [
         f"number {i}: stored {want:g}, fresh {got:g}, differs by {abs(got - want):.3g} > tolerance {tolerance:g}"
         for i, (want, got) in enumerate(zip(expected, actual), 1)
         if not math.isclose(want, got, rel_tol=0.0, abs_tol=tolerance)
     ]
+    if len(changed) <= max_changed:
+        return []
+    if max_changed:
+        changed.append(f"{len(changed)} numbers changed beyond the tolerance; at most {max_changed} may")
+    return changed
+
+
+def compare_overlap(expected_text: str, actual_text: str, min_overlap: int) -> list[str]:
+    """Problems found comparing two printed Python lists as sets: same length, min_overlap items shared."""
+    try:
+        expected, actual = ast.literal_eval(expected_text), ast.literal_eval(actual_text)
+    except (SyntaxError, ValueError):
+        return [f"nbval_min_overlap needs a Python list as the cell's result; got {actual_text!r}"]
+    if not (isinstance(expected, list | tuple) and isinstance(actual, list | tuple)):
+        return [f"nbval_min_overlap needs a Python list as the cell's result; got {actual_text!r}"]
+    if len(expected) != len(actual):
+        return [f"stored list has {len(expected)} items, fresh list has {len(actual)}"]
+    shared = set(map(_hashable, expected)) & set(map(_hashable, actual))
+    if len(shared) < min_overlap:
+        return [f"the lists share {len(shared)} items, fewer than the required {min_overlap}"]
+    return []
+
+
+def _hashable(item):
+    return tuple(map(_hashable, item)) if isinstance(item, list | tuple) else item
 
 
 def check_minimums(text: str, minimums: Mapping[str, float]) -> list[str]:
-    """Problems found checking values printed as ``name: value`` against floors (lesson 01)."""
+    """Problems found checking values printed as ``name: value`` against floors."""
     problems = []
     for name, floor in minimums.items():
         found = re.search(rf"(?<![\w-]){re.escape(name)}\s*[:=]\s*({NUMBER.pattern})", text)
@@ -94,18 +127,24 @@ def pytest_addoption(parser):
     )
 
 
-def _tolerant(item, tolerance: float, minimums: Mapping[str, float]):
+def _tolerant(item, tolerance: float, minimums: Mapping[str, float], max_changed: int, min_overlap: int | None):
     verbatim = type(item).compare_outputs  # nbval's own comparison, used on the masked outputs
 
     def compare_outputs(test, ref, skip_compare=None):
         test_masked, test_numbers = mask_numbers(test)
         ref_masked, ref_numbers = mask_numbers(ref)
-        if not verbatim(item, test_masked, ref_masked, skip_compare):
-            return False
-        problems = compare_numbers(ref_numbers, test_numbers, tolerance) + check_minimums(_text_of(test), minimums)
+        if min_overlap is not None:
+            problems = compare_overlap(_text_of(ref), _text_of(test), min_overlap)
+            rule = f"at least {min_overlap} items in common"
+        else:
+            if not verbatim(item, test_masked, ref_masked, skip_compare):
+                return False
+            problems = compare_numbers(ref_numbers, test_numbers, tolerance, max_changed)
+            rule = f"tolerance {tolerance:g}" + (f", up to {max_changed} numbers beyond it" if max_changed else "")
+        problems += check_minimums(_text_of(test), minimums)
         if problems:
             item.comparison_traceback = [
-                f"Cell tagged {TAG} (tolerance {tolerance:g}, minimums {dict(minimums) or 'none'}):",
+                f"Cell tagged {TAG} ({rule}, minimums {dict(minimums) or 'none'}):",
                 *(f"  {p}" for p in problems),
                 "Stored output:",
                 _text_of(ref),
@@ -130,9 +169,12 @@ def pytest_collection_modifyitems(config, items):
         try:
             tolerance = float(metadata.get("nbval_tolerance", config.getini("nbval_tolerance")))
             minimums = {str(k): float(v) for k, v in dict(metadata.get("nbval_minimum", {})).items()}
+            max_changed = int(metadata.get("nbval_max_changed", 0))
+            min_overlap = None if "nbval_min_overlap" not in metadata else int(metadata["nbval_min_overlap"])
         except (TypeError, ValueError) as exc:
             raise pytest.UsageError(
-                f"{item.nodeid}: bad nbval_tolerance / nbval_minimum metadata ({exc}); "
-                'use e.g. nbval_tolerance=0.005 nbval_minimum={"val_accuracy": 0.97}'
+                f"{item.nodeid}: bad nbval_tolerance / nbval_minimum / nbval_max_changed / nbval_min_overlap "
+                f'metadata ({exc}); use e.g. nbval_tolerance=0.005 nbval_minimum={{"val_accuracy": 0.97}} '
+                "nbval_max_changed=1 nbval_min_overlap=2"
             ) from None
-        item.compare_outputs = _tolerant(item, tolerance, minimums)
+        item.compare_outputs = _tolerant(item, tolerance, minimums, max_changed, min_overlap)

@@ -1,0 +1,238 @@
+"""How far the lessons' stored outputs move between machines and backends: the figures behind the tolerances.
+
+Every lesson is executed in a scratch copy under each configuration (a backend, the
+cores it may use, the instruction set its kernels may use); lesson 02 of a
+configuration loads the model that lesson 01 saved under the same configuration. Each
+fresh output is then compared with the committed one:
+
+* cells tagged ``nbval-tolerance``: the largest absolute difference between their
+  numbers, how many numbers differ at all, and, for ``nbval_min_overlap`` cells, how many
+  list items the two outputs share; then whether the cell's metadata accepts it;
+* every other compared cell (untagged, not ``nbval-ignore-output``): whether its text is
+  verbatim the same, since a difference there means a cell is in the wrong class.
+
+Run with ``make spread`` (about 10 minutes on 2 cores); the table goes to stdout and
+``artifacts/spread/spread.json``, and tests/notebooks/README.md quotes it. After editing
+only a cell's tolerance metadata, ``--compare-only`` re-checks the copies already executed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.nbval_tolerance import (  # noqa: E402  (the plugin's own parsing, so the figures match what CI compares)
+    TAG,
+    compare_numbers,
+    compare_overlap,
+    mask_numbers,
+)
+
+LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+OUT = ROOT / "artifacts" / "spread"
+
+#: name: (environment added, command prefix). One core each for the taskset runs.
+CONFIGURATIONS = {
+    "jax, 2 cores": ({"KERAS_BACKEND": "jax"}, []),
+    "jax, 1 core": ({"KERAS_BACKEND": "jax"}, ["taskset", "-c", "0"]),
+    "jax, AVX only": ({"KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_cpu_max_isa=AVX"}, []),
+    "tensorflow, 2 cores": ({"KERAS_BACKEND": "tensorflow"}, []),
+    "tensorflow, 1 core": ({"KERAS_BACKEND": "tensorflow"}, ["taskset", "-c", "0"]),
+    "tensorflow, AVX only": ({"KERAS_BACKEND": "tensorflow", "ONEDNN_MAX_CPU_ISA": "AVX"}, []),
+    "torch, 2 cores": ({"KERAS_BACKEND": "torch"}, []),
+}
+
+
+def execute(config: str, scratch: Path, timeout: int = 1800) -> list[Path]:
+    """Execute every lesson, in order, in a scratch copy of the checkout's layout; return the executed copies."""
+    extra_env, prefix = CONFIGURATIONS[config]
+    (scratch / "notebooks").mkdir(parents=True, exist_ok=True)
+    if not (scratch / "book").exists():
+        (scratch / "book").symlink_to(ROOT / "book")  # lesson 02 reads ../book/images
+    env = dict(os.environ, **extra_env, MNIST_LESSON_MODEL=str(scratch / "01_mnist.keras"))
+    executed = []
+    for lesson in LESSONS:
+        copy = scratch / "notebooks" / lesson.name
+        shutil.copy(lesson, copy)
+        command = [*prefix, sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute"]
+        command += ["--inplace", "--log-level=ERROR", f"--ExecutePreprocessor.timeout={timeout}", str(copy)]
+        done = subprocess.run(command, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"{config}: {lesson.name} failed to execute:\n{done.stderr[-3000:]}")
+        executed.append(copy)
+    return executed
+
+
+def _text(outputs) -> str:
+    parts = []
+    for output in outputs:
+        if "text" in output:
+            parts.append("".join(output["text"]))
+        parts.extend(v for k, v in output.get("data", {}).items() if k == "text/plain")
+    return "\n".join(parts)
+
+
+def compare(stored_path: Path, fresh_path: Path) -> list[dict]:
+    """One row per compared code cell: its class, what moved, and whether its metadata accepts that."""
+    stored = [c for c in nbformat.read(stored_path, as_version=4).cells if c.cell_type == "code"]
+    fresh = [c for c in nbformat.read(fresh_path, as_version=4).cells if c.cell_type == "code"]
+    rows = []
+    for index, (old, new) in enumerate(zip(stored, fresh)):
+        tags = old.metadata.get("tags", [])
+        if "nbval-ignore-output" in tags:
+            continue
+        lines = old.source.splitlines()
+        label = next((line[2:] for line in lines if line.startswith("# ")), lines[0] if lines else "")
+        row = {"lesson": stored_path.stem, "cell": index, "source": label[:70]}
+        if TAG in tags:
+            meta = old.metadata
+            if "nbval_min_overlap" in meta:
+                a, b = eval(_text(old.outputs)), eval(_text(new.outputs))  # noqa: S307  (our own stored lists)
+                shared = len({tuple(x) if isinstance(x, list) else x for x in a} & set(map(tuple, b)))
+                problems = compare_overlap(_text(old.outputs), _text(new.outputs), int(meta["nbval_min_overlap"]))
+                need = int(meta["nbval_min_overlap"])
+                rule = f"as a set, ≥ {need} shared" if need else f"structure: a list of {len(a)}"
+                row.update(kind="overlap", shared=shared, of=len(a), rule=rule)
+            else:
+                _, want = mask_numbers(old.outputs)
+                _, got = mask_numbers(new.outputs)
+                tolerance = float(meta.get("nbval_tolerance", 0.005))
+                max_changed = int(meta.get("nbval_max_changed", 0))
+                diffs = [abs(x - y) for x, y in zip(want, got)] if len(want) == len(got) else [float("inf")]
+                problems = compare_numbers(want, got, tolerance, max_changed)
+                within = [d for d in diffs if d <= tolerance]
+                row.update(
+                    kind="tolerance",
+                    max_diff=max(within, default=0.0),
+                    beyond=len(diffs) - len(within),
+                    changed=sum(d > 0 for d in diffs),
+                    rule=f"±{tolerance:g}" + (f", {max_changed} may differ" if max_changed else ""),
+                )
+            row["accepted"] = not problems
+        else:
+            same = mask_free(old.outputs) == mask_free(new.outputs)
+            row.update(kind="verbatim", accepted=same)
+        rows.append(row)
+    return rows
+
+
+def mask_free(outputs) -> list:
+    """Outputs as nbval compares them verbatim: text only (images are checked for presence, not content)."""
+    kept = []
+    for output in outputs:
+        if "text" in output:
+            kept.append(("stream", "".join(output["text"])))
+        for mime, value in output.get("data", {}).items():
+            kept.append((mime, value if mime.startswith("text/") else "<present>"))
+    return kept
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", action="append", choices=CONFIGURATIONS, help="one configuration (repeatable)")
+    parser.add_argument("--out", type=Path, default=OUT, help=f"scratch and results folder (default {OUT})")
+    parser.add_argument(
+        "--compare-only", action="store_true", help="re-compare the copies executed before (after a metadata edit)"
+    )
+    args = parser.parse_args(argv)
+    configs = args.config or list(CONFIGURATIONS)
+    results = {}
+    for config in configs:
+        scratch = args.out / _folder(config)
+        start = time.monotonic()
+        print(f"Executing every lesson under {config} …", file=sys.stderr, flush=True)
+        if args.compare_only:
+            executed = [scratch / "notebooks" / lesson.name for lesson in LESSONS]
+        else:
+            executed = execute(config, scratch)
+        rows = [row for lesson, copy in zip(LESSONS, executed) for row in compare(lesson, copy)]
+        results[config] = {"seconds": round(time.monotonic() - start), "cells": rows}
+        rejected = [r for r in rows if not r["accepted"]]
+        print(f"  {time.monotonic() - start:.0f} s; {len(rejected)} cell(s) would fail", file=sys.stderr)
+        for r in rejected:
+            print(f"  FAIL {r}", file=sys.stderr)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "spread.json").write_text(json.dumps(results, indent=1) + "\n")
+    print(table(results))
+    print()
+    print(pairwise(configs, args.out))
+    return 1 if any(not r["accepted"] for v in results.values() for r in v["cells"]) else 0
+
+
+def table(results: dict) -> str:
+    """Per weight-dependent cell and configuration: the largest difference within the tolerance, and any beyond it."""
+    cells: dict[tuple, dict] = {}
+    for config, result in results.items():
+        for row in result["cells"]:
+            if row["kind"] == "verbatim":
+                continue
+            cell = cells.setdefault((row["lesson"], row["cell"]), {"row": row, "worst": None, "by": {}})
+            if row["kind"] == "overlap":
+                cell["by"][config] = f"{row['shared']}/{row['of']} shared"
+            else:
+                beyond = f", {row['beyond']} beyond" if row["beyond"] else ""
+                cell["by"][config] = f"{row['max_diff']:.4g}{beyond}"
+    configs = list(results)
+    lines = ["| lesson | cell | first line | rule | " + " | ".join(configs) + " |"]
+    lines.append("|---" * (4 + len(configs)) + "|")
+    for (lesson, index), cell in sorted(cells.items()):
+        row = cell["row"]
+        by = " | ".join(cell["by"].get(c, "") for c in configs)
+        lines.append(f"| {lesson} | {index} | `{row['source']}` | {row['rule']} | {by} |")
+    verbatim_bad = [
+        f"{r['lesson']} cell {r['cell']} under {c}"
+        for c, v in results.items()
+        for r in v["cells"]
+        if r["kind"] == "verbatim" and not r["accepted"]
+    ]
+    lines.append("")
+    lines.append("Untagged cells that changed: " + (", ".join(verbatim_bad) or "none"))
+    return "\n".join(lines)
+
+
+def pairwise(configs: list[str], out: Path) -> str:
+    """Per tagged cell: the largest difference between any two configurations' outputs, not only against the
+    committed one, since an instructor may execute under one configuration and CI check under another."""
+    worst: dict[tuple, list] = {}
+    for lesson in LESSONS:
+        committed = [c for c in nbformat.read(lesson, 4).cells if c.cell_type == "code"]
+        copies = [nbformat.read(out / _folder(config) / "notebooks" / lesson.name, 4) for config in configs]
+        runs = [[cell for cell in copy.cells if cell.cell_type == "code"] for copy in copies]
+        for index, cell in enumerate(committed):
+            meta = cell.metadata
+            if TAG not in meta.get("tags", []) or "nbval_min_overlap" in meta:
+                continue
+            numbers = [mask_numbers(run[index].outputs)[1] for run in runs]
+            tolerance = float(meta.get("nbval_tolerance", 0.005))
+            largest, beyond = 0.0, 0
+            for i, a in enumerate(numbers):
+                for b in numbers[i + 1 :]:
+                    diffs = [abs(x - y) for x, y in zip(a, b)]
+                    excused = int(meta.get("nbval_max_changed", 0))  # flipped predictions: counted, not measured
+                    largest = max([largest, *(d for d in diffs if d <= tolerance or not excused)])
+                    beyond = max(beyond, sum(d > tolerance for d in diffs))
+            worst[(lesson.stem, index)] = [largest, beyond, tolerance, int(meta.get("nbval_max_changed", 0))]
+    lines = ["| lesson | cell | largest difference between any two configurations | numbers beyond | rule |"]
+    lines.append("|---|---|---|---|---|")
+    for (lesson, index), (largest, beyond, tolerance, allowed) in sorted(worst.items()):
+        rule = f"±{tolerance:g}" + (f", {allowed} may differ" if allowed else "")
+        lines.append(f"| {lesson} | {index} | {largest:.4g} | {beyond} | {rule} |")
+    return "\n".join(lines)
+
+
+def _folder(config: str) -> str:
+    return config.replace(", ", "-").replace(" ", "-")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
