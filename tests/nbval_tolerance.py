@@ -4,7 +4,8 @@ nbval compares stored outputs verbatim. Training results may differ in their las
 digits between processors, so a cell tagged ``nbval-tolerance`` is compared like this:
 
 * every number in its text outputs is masked, and nbval's own comparison must pass on
-  what is left (so the words, the layout and the count of outputs are still exact);
+  what is left (so the words, the layout and the count of outputs are still exact, but
+  for the spaces that pad a number to its column's width);
 * each fresh number must lie within an absolute tolerance of the stored one: the cell's
   ``nbval_tolerance`` metadata, else the ini option ``nbval_tolerance``;
 * the cell's ``nbval_max_changed`` metadata (default 0) lets that many numbers lie beyond
@@ -33,6 +34,7 @@ TAG = "nbval-tolerance"
 DEFAULT_TOLERANCE = "0.005"
 NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 MASK = "<number>"
+PADDED_NUMBER = re.compile(rf" *{NUMBER.pattern} *")
 
 
 def numbers_in(text: str) -> list[float]:
@@ -49,7 +51,8 @@ def mask_numbers(outputs: Sequence[Mapping]) -> tuple[list, list[float]]:
         if isinstance(text, list):  # nbformat allows multi-line strings stored as lists
             text = "".join(text)
         numbers.extend(numbers_in(text))
-        return NUMBER.sub(MASK, text)
+        # Spaces around a number are padding that depends on its width (NumPy right-aligns columns).
+        return PADDED_NUMBER.sub(MASK, text)
 
     for output in masked:
         if "text" in output:

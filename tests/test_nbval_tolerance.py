@@ -25,9 +25,18 @@ def test_mask_numbers_masks_text_and_keeps_other_fields():
     ]
     masked, numbers = tol.mask_numbers(outputs)
     assert numbers == [0.9918, 0.5, 2]
-    assert masked[0]["text"] == "accuracy: <number>\n"
-    assert masked[1]["data"] == {"text/plain": "(<number>, <number>)", "image/png": "iVBOR0"}
+    assert masked[0]["text"] == "accuracy:<number>\n"
+    assert masked[1]["data"] == {"text/plain": "(<number>,<number>)", "image/png": "iVBOR0"}
     assert outputs[0]["text"] == "accuracy: 0.9918\n"  # the originals are untouched
+
+
+def test_padding_that_follows_a_numbers_width_is_not_layout():
+    # NumPy right-aligns a matrix's columns: a count that gains a digit loses a space before it.
+    stored, _ = tol.mask_numbers([{"output_type": "stream", "name": "stdout", "text": "[[ 9 10]\n [10  9]]\n"}])
+    fresh, _ = tol.mask_numbers([{"output_type": "stream", "name": "stdout", "text": "[[10  9]\n [ 9 10]]\n"}])
+    assert stored == fresh
+    other, _ = tol.mask_numbers([{"output_type": "stream", "name": "stdout", "text": "[[10, 9]\n [ 9 10]]\n"}])
+    assert other != stored  # a comma is not padding
 
 
 @pytest.mark.parametrize(

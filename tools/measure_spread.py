@@ -74,12 +74,13 @@ def execute(config: str, scratch: Path, timeout: int = 1800) -> list[Path]:
 
 
 def _text(outputs) -> str:
+    """The outputs' text, streams joined as nbval coalesces them (a print may arrive in several chunks)."""
     parts = []
     for output in outputs:
         if "text" in output:
             parts.append("".join(output["text"]))
         parts.extend(v for k, v in output.get("data", {}).items() if k == "text/plain")
-    return "\n".join(parts)
+    return "".join(parts)
 
 
 def compare(stored_path: Path, fresh_path: Path) -> list[dict]:
@@ -104,12 +105,14 @@ def compare(stored_path: Path, fresh_path: Path) -> list[dict]:
                 rule = f"as a set, ≥ {need} shared" if need else f"structure: a list of {len(a)}"
                 row.update(kind="overlap", shared=shared, of=len(a), rule=rule)
             else:
-                _, want = mask_numbers(old.outputs)
-                _, got = mask_numbers(new.outputs)
+                old_masked, want = mask_numbers(old.outputs)
+                new_masked, got = mask_numbers(new.outputs)
                 tolerance = float(meta.get("nbval_tolerance", 0.005))
                 max_changed = int(meta.get("nbval_max_changed", 0))
                 diffs = [abs(x - y) for x, y in zip(want, got)] if len(want) == len(got) else [float("inf")]
                 problems = compare_numbers(want, got, tolerance, max_changed)
+                if _text(old_masked) != _text(new_masked):  # words and layout, as nbval compares them
+                    problems.append("the words or layout around the numbers changed")
                 within = [d for d in diffs if d <= tolerance]
                 row.update(
                     kind="tolerance",
