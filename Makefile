@@ -13,16 +13,25 @@ LINTED := $(wildcard src tests notebooks benchmarks tools)
 CELL_TIMEOUT ?= 900
 
 .DEFAULT_GOAL := help
-.PHONY: help venv torch data lab test test-unit test-notebooks test-backends test-browser chromium run sync execute images lint check-pairs spread bench clean
+.PHONY: help venv torch data lab test test-unit test-notebooks test-backends test-pythons test-browser chromium run sync execute images lint check-pairs spread bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.txt pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
-	  || { echo "mnist-lesson needs Python 3.10 or newer; '$(PYTHON)' is $$($(PYTHON) --version 2>&1). Run e.g. 'make PYTHON=python3.11 lab'."; exit 1; }
+# The Pythons the pinned stack installs on (numpy 2.4, Keras 3.15, JAX 0.10 need 3.11 or newer);
+# `make test-pythons` checks each one found on this machine. Checked before .venv is created.
+PYTHONS := 3.11 3.12 3.13
+PYTHONS_SAID := 3.11, 3.12 or 3.13
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
+
+$(STAMP): requirements.txt pyproject.toml tools/jupyterlab-overrides.json
+	@$(PYTHON) -c 'import sys; sys.exit(f"{sys.version_info[0]}.{sys.version_info[1]}" not in "$(PYTHONS)".split())' 2>/dev/null \
+	  || { echo "mnist-lesson needs Python $(PYTHONS_SAID); '$(PYTHON)' is $$($(PYTHON) --version 2>/dev/null || echo 'not found')."; \
+	       echo "Pick another interpreter, e.g. 'make PYTHON=python3.12 lab' (README, Quick start)."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --disable-pip-version-check -r requirements.txt
+	@# JupyterLab settings for this environment only (never the user's own): no news prompt on first start.
+	mkdir -p $(dir $(LAB_OVERRIDES)) && cp tools/jupyterlab-overrides.json $(LAB_OVERRIDES)
 	touch $@
 
 venv: $(STAMP) ## Create .venv and install requirements.txt (done by every target that needs it)
@@ -38,8 +47,10 @@ torch: $(TORCH) ## Install PyTorch into .venv, so that Keras can also run on it 
 data: $(STAMP) ## Fetch MNIST into the verified offline cache and print where it is
 	$(BIN)/python -m mnist_lesson.data
 
-lab: data ## Start JupyterLab on lesson 01
-	$(BIN)/jupyter lab notebooks/01_mnist.ipynb
+PORT ?= 8888
+
+lab: data ## Start JupyterLab on lesson 01 (loopback only; prints the URL to open; PORT=8889 for another port)
+	$(BIN)/python tools/lab.py notebooks/01_mnist.ipynb --port $(PORT)
 
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 # A lesson's own backend is the one its first cell sets; "the other" is TensorFlow for a JAX lesson, else JAX.
@@ -71,6 +82,9 @@ test-backends: data torch ## Every notebook under strict nbval on each backend, 
 	  echo "Every notebook under: $$config"; \
 	  env $$config $(BIN)/python -m pytest notebooks $(NBVAL) -q || { echo "FAILED under: $$config"; exit 1; }; \
 	done
+
+test-pythons: data ## Each supported Python found here: a throw-away .venv, the unit tests and lesson 01 under nbval (20 min)
+	$(BIN)/python tools/test_pythons.py $(PYTHONS)
 
 test-browser: data chromium ## Run every lesson in JupyterLab in headless Chromium (tests/browser)
 	$(BIN)/python -m pytest tests/browser -m browser

@@ -1,0 +1,115 @@
+"""Start JupyterLab on a lesson the way `make lab` does: loopback only, root-safe, and one clear URL to open.
+
+JupyterLab prints a screenful at start; a learner needs one line from it, the URL with
+its token, for when no browser opens (a container, a remote machine, no desktop). This
+runs JupyterLab from the course's environment, passes its output through, and once the
+server answers prints that URL, pointing at the lesson. As root (a Docker container,
+many classroom images) it adds --allow-root and says so in one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+URL = re.compile(r"http://127\.0\.0\.1:(\d+)/\S*\?token=(\w+)")
+
+
+def command(lesson: str, port: int, open_browser: bool, is_root: bool) -> list[str]:
+    """The jupyter lab command line for this lesson and user."""
+    # The checkout is the root (lessons link to ../book/images); the browser opens on the lesson.
+    args = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={ROOT}"]
+    args += [f"--LabApp.default_url=/lab/tree/{lesson}", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}"]
+    if not open_browser:
+        args.append("--no-browser")
+    if is_root:
+        args.append("--allow-root")
+    return args
+
+
+def banner(port: str, token: str, lesson: str) -> str:
+    """The lines printed once the server is up: the URL of the lesson, with its token."""
+    return "\n".join(
+        [
+            "",
+            "=" * 78,
+            "JupyterLab is running. If no browser opened, open this URL in one:",
+            f"    http://127.0.0.1:{port}/lab/tree/{lesson}?token={token}",
+            "Stop it with Ctrl+C (twice) in this terminal.",
+            "=" * 78,
+            "",
+        ]
+    )
+
+
+def announce(port: str, token: str, lesson: str, timeout: float = 60) -> None:
+    """Print the banner once the server accepts connections (it logs its URL a moment before it does)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", int(port)), timeout=1).close()
+        except OSError:
+            time.sleep(0.2)
+            continue
+        print(banner(port, token, lesson), flush=True)
+        return
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("lesson", nargs="?", default="notebooks/01_mnist.ipynb")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8888)))
+    parser.add_argument("--no-browser", action="store_true", help="do not try to open a browser")
+    args = parser.parse_args(argv)
+
+    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if is_root:
+        print("Running as root (a container?): starting JupyterLab with --allow-root.", flush=True)
+    lab = subprocess.Popen(
+        command(args.lesson, args.port, not args.no_browser, is_root),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+    )
+    # Ctrl+C reaches JupyterLab through the terminal's process group; here it only must not kill the relay.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: lab.terminate())
+
+    def relay():
+        shown = False
+        for line in lab.stdout:
+            sys.stdout.write(line)
+            found = URL.search(line)
+            if found and not shown:
+                shown = True
+                port, token = found.groups()
+                threading.Thread(target=announce, args=(port, token, args.lesson), daemon=True).start()
+        sys.stdout.flush()
+
+    thread = threading.Thread(target=relay, daemon=True)
+    thread.start()
+    code = lab.wait()
+    thread.join(timeout=5)
+    if code not in (0, -signal.SIGINT, -signal.SIGTERM):
+        print(
+            f"JupyterLab stopped with exit code {code}. If the port was in use, run `make lab PORT=8889`; "
+            "see the README's Troubleshooting.",
+            file=sys.stderr,
+        )
+        return code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
