@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
+import nbformat
 import pytest
 
-from mnist_lesson import models
+from mnist_lesson import models, paths
 
 
 def test_model_path_is_in_the_checkout_and_gitignored(monkeypatch):
@@ -23,17 +26,6 @@ def test_model_path_is_in_the_checkout_and_gitignored(monkeypatch):
 def test_environment_variable_overrides_the_model_path(monkeypatch, tmp_path):
     monkeypatch.setenv(models.MODEL_ENV, str(tmp_path / "m.keras"))
     assert models.trained_model_path() == tmp_path / "m.keras"
-
-
-def test_lesson01_architecture():
-    model = models.build_lesson01_model()
-    assert model.count_params() == 669_706
-    assert [(layer.units, layer.activation.__name__) for layer in model.layers] == [
-        (512, "relu"),
-        (512, "relu"),
-        (10, "softmax"),
-    ]
-    assert model.loss == "categorical_crossentropy" and type(model.optimizer).__name__ == "RMSprop"
 
 
 def test_missing_model_is_trained_with_one_line_of_notice(tmp_path, capsys):
@@ -50,13 +42,52 @@ def test_existing_model_is_not_retrained(tmp_path):
     models.ensure_trained_model(path, train=lambda p: pytest.fail("retrained an existing model"))
 
 
-def test_save_model_round_trip_leaves_no_partial_file(tmp_path):
-    import keras
+def test_the_fallback_runs_lesson_01_itself():
+    # One source for the recipe: what lesson 02 falls back on is lesson 01's own notebook.
+    assert models.LESSON01 == paths.NOTEBOOKS / "01_mnist.ipynb" and models.LESSON01.exists()
 
-    model = models.build_lesson01_model()
-    path = models.save_model(model, tmp_path / "sub" / "m.keras")
-    assert sorted(p.name for p in path.parent.iterdir()) == ["m.keras"]
-    assert keras.saving.load_model(path).count_params() == 669_706
+
+def tiny_lesson(tmp_path, source: str) -> Path:
+    """A one-cell lesson, standing in for lesson 01 (which takes a minute to train)."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "notebooks" / "00_tiny.ipynb"
+    path.parent.mkdir()
+    nbformat.write(nb, path)
+    return path
+
+
+SAVES_A_MODEL = """
+import os
+os.environ.setdefault("KERAS_BACKEND", "jax")
+import keras
+from mnist_lesson.models import trained_model_path
+model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(2)])
+model.save(trained_model_path())
+"""
+
+
+def test_run_lesson_executes_the_notebook_and_moves_its_model_into_place(tmp_path, monkeypatch):
+    monkeypatch.delenv(models.MODEL_ENV, raising=False)
+    lesson = tiny_lesson(tmp_path, SAVES_A_MODEL)
+    before = lesson.read_bytes()
+    path = models.run_lesson(lesson, tmp_path / "out" / "model.keras")
+    assert zipfile.is_zipfile(path) and sorted(p.name for p in path.parent.iterdir()) == ["model.keras"]
+    assert lesson.read_bytes() == before  # the lesson's stored outputs are untouched
+    assert models.MODEL_ENV not in os.environ  # and so is this process's environment
+
+
+def test_run_lesson_that_saves_nothing_says_so_and_leaves_nothing(tmp_path):
+    lesson = tiny_lesson(tmp_path, "print('trained nothing')")
+    (tmp_path / "out").mkdir()
+    with pytest.raises(RuntimeError, match="saved no model"):
+        models.run_lesson(lesson, tmp_path / "out" / "model.keras")
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_run_lesson_names_a_missing_notebook(tmp_path):
+    with pytest.raises(FileNotFoundError, match="git checkout"):
+        models.run_lesson(tmp_path / "01_mnist.ipynb", tmp_path / "model.keras")
 
 
 SAVE = """
@@ -64,12 +95,15 @@ import os, sys
 os.environ["KERAS_BACKEND"] = sys.argv[1]
 from mnist_lesson.repro import reproducible
 reproducible(seed=3)
-import numpy as np
-from mnist_lesson import models
-model = models.build_lesson01_model()
+import keras, numpy as np
+from keras import layers
+# Lesson 01's kind of network, smaller: dense layers, softmax, RMSprop, categorical cross-entropy.
+model = keras.Sequential([keras.Input(shape=(784,)), layers.Dense(64, activation="relu"),
+                          layers.Dense(10, activation="softmax")])
+model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
 x = np.random.default_rng(0).random((5, 784), dtype=np.float32)
 model.fit(x, np.eye(10, dtype="float32")[:5], epochs=1, verbose=0)  # trained weights and optimizer state
-models.save_model(model, sys.argv[2])
+model.save(sys.argv[2])
 np.save(sys.argv[3], model.predict(x, verbose=0))
 """
 
@@ -86,7 +120,7 @@ print(keras.backend.backend(), model.count_params(), type(model.optimizer).__nam
 """
 
 BACKEND_PAIRS = [("jax", "tensorflow"), ("tensorflow", "jax")]
-if importlib.util.find_spec("torch") is not None:  # PyTorch is optional: `make torch`
+if importlib.util.find_spec("torch") is not None:  # PyTorch is optional: run by `make test-backends`
     BACKEND_PAIRS += [("jax", "torch"), ("torch", "jax")]
 
 
@@ -101,4 +135,4 @@ def test_a_model_saved_under_one_backend_loads_and_predicts_the_same_under_anoth
             timeout=300,
         )
         assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.split() == [loaded_under, "669706", "RMSprop"]
+    assert done.stdout.split() == [loaded_under, "50890", "RMSprop"]

@@ -23,16 +23,8 @@ kernel = keras.ops.convert_to_numpy(layer.kernel)
 print(keras.backend.backend(), random.random(), numpy.random.rand(), float(sample), kernel.sum())
 """
 
-BACKENDS = [
-    "jax",
-    "tensorflow",
-    pytest.param(
-        "torch",
-        marks=pytest.mark.skipif(
-            importlib.util.find_spec("torch") is None, reason="PyTorch is optional: `make torch` installs it"
-        ),
-    ),
-]
+# PyTorch is optional: its cases run where `make torch` installed it, as `make test-backends` does.
+BACKENDS = ["jax", "tensorflow"] + (["torch"] if importlib.util.find_spec("torch") else [])
 
 
 @functools.cache

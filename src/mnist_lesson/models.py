@@ -1,8 +1,9 @@
-"""Lesson 01's trained model, saved for later lessons and rebuilt when missing (introduced in lesson 02).
+"""Lesson 01's trained model: saved for later lessons, re-made by running lesson 01 (introduced in lesson 01).
 
 Lesson 01 saves its model with ``model.save(trained_model_path())``; lesson 02 loads it.
 The file is ``artifacts/01_mnist.keras`` in the course's checkout (gitignored), or the
-path in $MNIST_LESSON_MODEL.
+path in $MNIST_LESSON_MODEL. When it is missing, lesson 01's notebook is executed
+headlessly, so the model is always lesson 01's own recipe, never a copy of it.
 """
 
 from __future__ import annotations
@@ -10,18 +11,20 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from mnist_lesson import paths
+
 #: Environment variable naming the trained model file to use instead of the default.
 MODEL_ENV = "MNIST_LESSON_MODEL"
-
-_CHECKOUT = Path(__file__).resolve().parents[2]
+#: The lesson whose notebook trains and saves the model.
+LESSON01 = paths.NOTEBOOKS / "01_mnist.ipynb"
 
 
 def trained_model_path() -> Path:
-    """Where lesson 01 saves its trained model and lesson 02 looks for it; its folder is created (lesson 02)."""
+    """Where lesson 01 saves its trained model and later lessons look for it; its folder is created (lesson 01)."""
     if os.environ.get(MODEL_ENV):
         path = Path(os.environ[MODEL_ENV]).expanduser()
-    elif (_CHECKOUT / "notebooks").is_dir():  # an editable install inside the course's checkout
-        path = _CHECKOUT / "artifacts" / "01_mnist.keras"
+    elif paths.in_checkout():
+        path = paths.ARTIFACTS / "01_mnist.keras"
     else:
         import platformdirs
 
@@ -30,59 +33,36 @@ def trained_model_path() -> Path:
     return path
 
 
-def build_lesson01_model():
-    """Lesson 01's network, compiled: 784 → 512 relu → 512 relu → 10 softmax, RMSprop (lesson 02)."""
-    import keras
-    from keras import layers
+def run_lesson(notebook: Path, path: Path, timeout: int = 1800) -> Path:
+    """Execute a lesson's notebook headlessly so that it saves its model at path; the notebook is left unchanged."""
+    import nbformat
+    from nbclient import NotebookClient
 
-    model = keras.Sequential(
-        [
-            keras.Input(shape=(784,)),
-            layers.Dense(units=512, activation="relu"),
-            layers.Dense(units=512, activation="relu"),
-            layers.Dense(units=10, activation="softmax"),
-        ]
-    )
-    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
-    return model
-
-
-def train_lesson01_model(path: Path, epochs: int = 5):
-    """Train lesson 01's model with its exact recipe and save it to path; return the model (lesson 02)."""
-    from mnist_lesson.data import load_mnist
-    from mnist_lesson.repro import reproducible
-
-    reproducible(seed=42)
-    import keras
-
-    (x_train, y_train), (x_valid, y_valid) = load_mnist()
-    x_train = x_train.reshape(60000, 784).astype("float32") / 255
-    x_valid = x_valid.reshape(10000, 784).astype("float32") / 255
-    y_train = keras.utils.to_categorical(y_train, 10)
-    y_valid = keras.utils.to_categorical(y_valid, 10)
-    model = build_lesson01_model()
-    model.fit(x_train, y_train, epochs=epochs, batch_size=32, validation_data=(x_valid, y_valid), verbose=0)
-    save_model(model, path)
-    return model
-
-
-def save_model(model, path: Path) -> Path:
-    """Save a Keras model atomically: a half-written .keras file is never left at path (lesson 02)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    notebook, path = Path(notebook), Path(path)
+    if not notebook.exists():
+        raise FileNotFoundError(f"{notebook} is missing, so its model cannot be made: restore it with git checkout")
+    nb = nbformat.read(notebook, as_version=4)
     partial = path.with_name(f".{path.stem}.part.keras")  # Keras insists on the .keras suffix
+    saved = os.environ.get(MODEL_ENV)
+    os.environ[MODEL_ENV] = str(partial)  # the lesson's kernel inherits it: trained_model_path() points there
     try:
-        model.save(partial)
-        os.replace(partial, path)
+        NotebookClient(nb, timeout=timeout, resources={"metadata": {"path": str(notebook.parent)}}).execute()
+        if not partial.exists():
+            raise RuntimeError(f"{notebook.name} ran but saved no model at trained_model_path()")
+        os.replace(partial, path)  # a half-trained or half-written model is never left at path
     finally:
         partial.unlink(missing_ok=True)
+        if saved is None:
+            os.environ.pop(MODEL_ENV, None)
+        else:
+            os.environ[MODEL_ENV] = saved
     return path
 
 
-def ensure_trained_model(path: Path | None = None, train=train_lesson01_model) -> Path:
-    """Return the trained model's path, training it with lesson 01's recipe first if it is missing (lesson 02)."""
+def ensure_trained_model(path: Path | None = None, train=None) -> Path:
+    """Return the trained model's path, running lesson 01 first if it was never saved (lesson 02)."""
     path = Path(path) if path is not None else trained_model_path()
     if not path.exists():
-        print(f"No trained model at {path}: training one with lesson 01's recipe (a minute or two) …")
-        train(path)
+        print(f"No trained model at {path}: running lesson 01 to train and save it (a minute or two) …")
+        (train or (lambda target: run_lesson(LESSON01, target)))(path)
     return path

@@ -1,9 +1,10 @@
-"""Check that every lesson's .md and .ipynb agree and that the .ipynb was executed (introduced in lesson 01).
+"""Check that every lesson's .md and .ipynb agree and that the .ipynb was executed (course tooling).
 
 Instructors edit ``notebooks/NN_topic.md``; learners open ``NN_topic.ipynb``. The two
-must hold the same cells (type and source), every notebook needs its partner, and every
-code cell of the ``.ipynb`` must have been executed, or nbval has nothing to compare.
-Run ``python -m mnist_lesson.pairing notebooks`` (``make check-pairs``).
+must hold the same cells (type, source and metadata such as nbval tags: jupytext's own
+comparison decides), every notebook needs its partner, and every code cell of the
+``.ipynb`` must have been executed, or nbval has nothing to compare.
+Run ``python tools/pairing.py notebooks`` (``make check-pairs``).
 """
 
 from __future__ import annotations
@@ -12,35 +13,26 @@ import argparse
 import sys
 from pathlib import Path
 
+import jupytext
+from jupytext.compare import NotebookDifference, compare_notebooks
+
 FIX_SYNC = "run `make sync` (then `make execute` so its outputs match)"
 FIX_EXECUTE = "run `make execute`"
 
 
-def _cells(path: Path):
-    import jupytext
-
-    return jupytext.read(path).cells
-
-
 def check_pair(md: Path, ipynb: Path) -> list[str]:
-    """Problems with one .md/.ipynb pair, each naming the file and the command that fixes it (lesson 01)."""
+    """Problems with one .md/.ipynb pair, each naming the file and the command that fixes it."""
     problems = []
     try:
-        text_cells, nb_cells = _cells(md), _cells(ipynb)
+        text, notebook = jupytext.read(md), jupytext.read(ipynb)
     except Exception as exc:  # jupytext/nbformat raise many kinds on a broken file
         return [f"{md} / {ipynb}: cannot be read ({type(exc).__name__}: {exc})"]
-    if len(text_cells) != len(nb_cells):
-        problems.append(
-            f"{ipynb}: has {len(nb_cells)} cells but {md} has {len(text_cells)}; the .md is the source: {FIX_SYNC}"
-        )
-    for number, (a, b) in enumerate(zip(text_cells, nb_cells), 1):
-        if a.cell_type != b.cell_type:
-            problems.append(
-                f"{ipynb}: cell {number} is a {b.cell_type} cell but a {a.cell_type} cell in {md}: {FIX_SYNC}"
-            )
-        elif a.source.strip() != b.source.strip():
-            first = (a.source.strip().splitlines() or [""])[0][:60]
-            problems.append(f"{ipynb}: cell {number} ({first!r}…) differs from {md}: {FIX_SYNC}")
+    try:
+        # The .md is the expected side: it is the source, the .ipynb is generated from it.
+        compare_notebooks(notebook, text, fmt="md", raise_on_first_difference=False)
+    except NotebookDifference as difference:
+        problems.append(f"{ipynb} differs from {md} ({_one_line(difference)}); the .md is the source: {FIX_SYNC}")
+    nb_cells = notebook.cells
     unexecuted = [
         number
         for number, cell in enumerate(nb_cells, 1)
@@ -52,8 +44,13 @@ def check_pair(md: Path, ipynb: Path) -> list[str]:
     return problems
 
 
+def _one_line(difference: Exception) -> str:
+    text = " ".join(str(difference).split())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
 def check_folder(folder: Path) -> list[str]:
-    """Problems with every notebook pair in a folder (lesson 01)."""
+    """Problems with every notebook pair in a folder."""
     folder = Path(folder)
     if not folder.is_dir():
         return [f"{folder}: no such folder"]
@@ -72,8 +69,8 @@ def check_folder(folder: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line for `make check-pairs` (lesson 01)."""
-    parser = argparse.ArgumentParser(prog="python -m mnist_lesson.pairing", description=__doc__.splitlines()[0])
+    """Command line for `make check-pairs`."""
+    parser = argparse.ArgumentParser(prog="python tools/pairing.py", description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, nargs="?", default=Path("notebooks"))
     args = parser.parse_args(argv)
     problems = check_folder(args.folder)

@@ -1,4 +1,4 @@
-"""Tests of mnist_lesson.pairing on edited copies of a small paired notebook."""
+"""Tests of tools/pairing.py on edited copies of a small paired notebook."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import jupytext
 import nbformat
 import pytest
 
-from mnist_lesson import pairing
+from tools import pairing
 
 MD = """\
 ---
@@ -54,7 +54,7 @@ def test_an_edited_code_cell_in_the_md_fails_and_says_make_sync(folder, capsys):
     md = folder / "99_demo.md"
     md.write_text(md.read_text().replace("x = 21 * 2", "x = 6 * 7"))
     [problem] = pairing.check_folder(folder)
-    assert "99_demo.ipynb: cell 2" in problem and "differs from" in problem and "make sync" in problem
+    assert "99_demo.ipynb differs from" in problem and "Cells 2 differ" in problem and "make sync" in problem
     assert pairing.main([str(folder)]) == 1
     assert "make sync" in capsys.readouterr().err
 
@@ -63,13 +63,20 @@ def test_a_changed_cell_type_fails(folder):
     md = folder / "99_demo.md"
     md.write_text(md.read_text().replace("```python\nx\n```", "x"))
     problems = pairing.check_folder(folder)
-    assert any("cell 3 is a code cell but a markdown cell" in p for p in problems)
+    assert any("Cells 3 differ" in p and "make sync" in p for p in problems)
 
 
 def test_an_added_cell_fails(folder):
     md = folder / "99_demo.md"
     md.write_text(md.read_text() + "\n```python\nprint(x)\n```\n")
-    assert any("has 3 cells but" in p and "make sync" in p for p in pairing.check_folder(folder))
+    assert any("Cells 4 differ" in p and "make sync" in p for p in pairing.check_folder(folder))
+
+
+def test_a_changed_tag_fails_since_nbval_reads_tags(folder):
+    md = folder / "99_demo.md"
+    md.write_text(md.read_text().replace("```python\nx\n```", '```python tags=["nbval-ignore-output"]\nx\n```'))
+    [problem] = pairing.check_folder(folder)
+    assert "metadata 'tags' differ" in problem and "make sync" in problem
 
 
 def test_a_notebook_without_partner_fails_both_ways(folder):
@@ -94,5 +101,5 @@ def test_readme_in_the_folder_is_not_a_notebook(folder):
 
 
 def test_the_course_notebooks_are_paired_and_executed():
-    notebooks = Path(__file__).resolve().parents[1] / "notebooks"
+    notebooks = Path(__file__).resolve().parents[2] / "notebooks"
     assert pairing.check_folder(notebooks) == []

@@ -1,0 +1,55 @@
+"""The learner package holds only what lessons import, and every "(lesson NN)" pointer in it is true."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from mnist_lesson import paths
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "mnist_lesson"
+MODULES = sorted(p for p in PACKAGE.glob("*.py") if p.name != "__init__.py")
+LESSONS = {p.name[:2]: p.read_text() for p in paths.NOTEBOOKS.glob("[0-9][0-9]_*.md")}
+POINTER = re.compile(r"\((?:introduced in )?lesson (\d\d)\)")
+
+
+def imported_by(lesson: str, module: str) -> set[str]:
+    """The names a lesson imports from mnist_lesson.<module>."""
+    names = set()
+    for line in re.findall(rf"^from mnist_lesson\.{module} import (.+)$", LESSONS[lesson], re.MULTILINE):
+        names |= {name.strip() for name in line.split(",")}
+    return names
+
+
+def pointers(path: Path):
+    """(name, lesson) for the module and every top-level function or class whose docstring names a lesson."""
+    tree = ast.parse(path.read_text())
+    for node in [tree, *tree.body]:
+        if isinstance(node, ast.Module | ast.FunctionDef | ast.ClassDef):
+            doc = ast.get_docstring(node) or ""
+            first = doc.splitlines()[0] if doc else ""
+            for lesson in POINTER.findall(first):
+                yield (None if isinstance(node, ast.Module) else node.name), lesson
+
+
+@pytest.mark.parametrize("path", MODULES, ids=[p.stem for p in MODULES])
+def test_every_module_is_imported_by_a_lesson_and_its_pointers_are_true(path):
+    module = path.stem
+    assert any(imported_by(lesson, module) for lesson in LESSONS), f"no lesson imports mnist_lesson.{module}"
+    found = list(pointers(path))
+    assert any(name is None for name, _ in found), f"{path.name}: its docstring names no lesson that introduces it"
+    for name, lesson in found:
+        assert lesson in LESSONS, f"{path.name}: {name or 'module'} points at lesson {lesson}, which does not exist"
+        names = imported_by(lesson, module)
+        if name is None:
+            assert names, f"{path.name} says lesson {lesson} introduces it, but that lesson imports nothing from it"
+        else:
+            assert name in names, f"{path.name}: {name} points at lesson {lesson}, which does not import it"
+
+
+def test_the_package_holds_no_course_tooling():
+    # Pairing checks, figure builds, CI plugins and benchmarks live in tools/, tests/ and benchmarks/.
+    assert sorted(p.stem for p in MODULES) == ["data", "handwriting", "models", "paths", "plots", "repro"]
