@@ -11,7 +11,8 @@ digits between processors, so a cell tagged ``nbval-tolerance`` is compared like
 * the cell's ``nbval_max_changed`` metadata (default 0) lets that many numbers lie beyond
   the tolerance: for lists of predicted digits, where one flipped prediction is no drift;
 * the cell's ``nbval_minimum`` metadata, e.g. ``{"val_accuracy": 0.97}``, is a floor
-  for the value printed as ``val_accuracy: 0.9812`` in the fresh output;
+  for the value printed as ``val_accuracy: 0.9812`` in the fresh output, and
+  ``nbval_maximum`` a ceiling: what a lesson's prose claims about a result holds;
 * a cell with ``nbval_min_overlap`` metadata compares its output, a Python list shown as
   its result, as a set instead: both lists the same length, with at least that many items
   in common, in any order (the top confusions of a confusion matrix, say).
@@ -101,15 +102,18 @@ def _hashable(item):
     return tuple(map(_hashable, item)) if isinstance(item, list | tuple) else item
 
 
-def check_minimums(text: str, minimums: Mapping[str, float]) -> list[str]:
-    """Problems found checking values printed as ``name: value`` against floors."""
+def check_minimums(text: str, minimums: Mapping[str, float], maximums: Mapping[str, float] | None = None) -> list[str]:
+    """Problems found checking values printed as ``name: value`` against floors and ceilings."""
     problems = []
-    for name, floor in minimums.items():
+    limits = [(name, floor, "below the required minimum") for name, floor in minimums.items()]
+    limits += [(name, ceiling, "above the allowed maximum") for name, ceiling in (maximums or {}).items()]
+    for name, limit, what in limits:
         found = re.search(rf"(?<![\w-]){re.escape(name)}\s*[:=]\s*({NUMBER.pattern})", text)
-        if found is None:
+        value = None if found is None else float(found.group(1))
+        if value is None:
             problems.append(f"no value printed for {name!r} (expected '{name}: <number>')")
-        elif float(found.group(1)) < floor:
-            problems.append(f"{name} is {float(found.group(1)):g}, below the required minimum {floor:g}")
+        elif (value < limit) if what.startswith("below") else (value > limit):
+            problems.append(f"{name} is {value:g}, {what} {limit:g}")
     return problems
 
 
@@ -130,7 +134,8 @@ def pytest_addoption(parser):
     )
 
 
-def _tolerant(item, tolerance: float, minimums: Mapping[str, float], max_changed: int, min_overlap: int | None):
+def _tolerant(item, tolerance: float, limits: tuple[Mapping, Mapping], max_changed: int, min_overlap: int | None):
+    minimums, maximums = limits
     verbatim = type(item).compare_outputs  # nbval's own comparison, used on the masked outputs
 
     def compare_outputs(test, ref, skip_compare=None):
@@ -144,10 +149,11 @@ def _tolerant(item, tolerance: float, minimums: Mapping[str, float], max_changed
                 return False
             problems = compare_numbers(ref_numbers, test_numbers, tolerance, max_changed)
             rule = f"tolerance {tolerance:g}" + (f", up to {max_changed} numbers beyond it" if max_changed else "")
-        problems += check_minimums(_text_of(test), minimums)
+        problems += check_minimums(_text_of(test), minimums, maximums)
         if problems:
             item.comparison_traceback = [
-                f"Cell tagged {TAG} ({rule}, minimums {dict(minimums) or 'none'}):",
+                f"Cell tagged {TAG} ({rule}, minimums {dict(minimums) or 'none'}, "
+                f"maximums {dict(maximums) or 'none'}):",
                 *(f"  {p}" for p in problems),
                 "Stored output:",
                 _text_of(ref),
@@ -172,12 +178,13 @@ def pytest_collection_modifyitems(config, items):
         try:
             tolerance = float(metadata.get("nbval_tolerance", config.getini("nbval_tolerance")))
             minimums = {str(k): float(v) for k, v in dict(metadata.get("nbval_minimum", {})).items()}
+            maximums = {str(k): float(v) for k, v in dict(metadata.get("nbval_maximum", {})).items()}
             max_changed = int(metadata.get("nbval_max_changed", 0))
             min_overlap = None if "nbval_min_overlap" not in metadata else int(metadata["nbval_min_overlap"])
         except (TypeError, ValueError) as exc:
             raise pytest.UsageError(
-                f"{item.nodeid}: bad nbval_tolerance / nbval_minimum / nbval_max_changed / nbval_min_overlap "
-                f'metadata ({exc}); use e.g. nbval_tolerance=0.005 nbval_minimum={{"val_accuracy": 0.97}} '
-                "nbval_max_changed=1 nbval_min_overlap=2"
+                f"{item.nodeid}: bad nbval_tolerance / nbval_minimum / nbval_maximum / nbval_max_changed / "
+                f"nbval_min_overlap metadata ({exc}); use e.g. nbval_tolerance=0.005 "
+                'nbval_minimum={"val_accuracy": 0.97} nbval_max_changed=1 nbval_min_overlap=2'
             ) from None
-        item.compare_outputs = _tolerant(item, tolerance, minimums, max_changed, min_overlap)
+        item.compare_outputs = _tolerant(item, tolerance, (minimums, maximums), max_changed, min_overlap)

@@ -60,6 +60,14 @@ def test_check_minimums():
     assert "no value printed for 'val_loss'" in tol.check_minimums(text, {"val_loss": 0.0})[0]
 
 
+def test_check_maximums_for_claims_such_as_clearly_worse():
+    text = "accuracy on new handwriting:     0.8737\naccuracy on MNIST's validation:  0.9763\n"
+    assert tol.check_minimums(text, {}, {"accuracy on new handwriting": 0.95}) == []
+    assert tol.check_minimums(text, {}, {"accuracy on MNIST's validation": 0.95}) == [
+        "accuracy on MNIST's validation is 0.9763, above the allowed maximum 0.95"
+    ]
+
+
 # ------------------------------------------------------------------ the plugin inside nbval
 
 STORED = "accuracy: 0.9918\nval_accuracy: 0.9795\n"

@@ -2,8 +2,8 @@
 
 JupyterLab prints a screenful at start; a learner needs one line from it, the URL with
 its token, for when no browser opens (a container, a remote machine, no desktop). This
-runs JupyterLab from the course's environment, passes its output through, and once the
-server answers prints that URL, pointing at the lesson. As root (a Docker container,
+runs JupyterLab from the course's environment and, once the server answers, prints that
+URL, pointing at the lesson. As root (a Docker container,
 many classroom images) it adds --allow-root and says so in one line.
 """
 
@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-URL = re.compile(r"http://127\.0\.0\.1:(\d+)/\S*\?token=(\w+)")
 
 
 def command(lesson: str, port: int, open_browser: bool, is_root: bool) -> list[str]:
@@ -64,6 +61,19 @@ def announce(port: str, token: str, lesson: str, timeout: float = 60) -> None:
         return
 
 
+def find_server(pid: int, runtime_dir: str | None, timeout: float = 120) -> dict | None:
+    """The running server started as process pid, from the files Jupyter writes in its runtime folder."""
+    from jupyter_server.serverapp import list_running_servers
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for server in list_running_servers(runtime_dir):
+            if server.get("pid") == pid:
+                return server
+        time.sleep(0.3)
+    return None
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("lesson", nargs="?", default="notebooks/01_mnist.ipynb")
@@ -74,37 +84,18 @@ def main(argv=None) -> int:
     is_root = hasattr(os, "geteuid") and os.geteuid() == 0
     if is_root:
         print("Running as root (a container?): starting JupyterLab with --allow-root.", flush=True)
-    lab = subprocess.Popen(
-        command(args.lesson, args.port, not args.no_browser, is_root),
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        bufsize=1,
-    )
-    # Ctrl+C reaches JupyterLab through the terminal's process group; here it only must not kill the relay.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # JupyterLab keeps the terminal: its log, and its "Shutdown this Jupyter server (y/[n])?" on Ctrl+C.
+    lab = subprocess.Popen(command(args.lesson, args.port, not args.no_browser, is_root), cwd=ROOT)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is JupyterLab's to answer, not this launcher's
     signal.signal(signal.SIGTERM, lambda *_: lab.terminate())
 
-    def relay():
-        shown = False
-        for line in lab.stdout:
-            sys.stdout.write(line)
-            found = URL.search(line)
-            if found and not shown:
-                shown = True
-                port, token = found.groups()
-                threading.Thread(target=announce, args=(port, token, args.lesson), daemon=True).start()
-        sys.stdout.flush()
-
-    thread = threading.Thread(target=relay, daemon=True)
-    thread.start()
+    server = find_server(lab.pid, os.environ.get("JUPYTER_RUNTIME_DIR"))
+    if server is not None:
+        announce(str(server["port"]), server["token"], args.lesson)
     code = lab.wait()
-    thread.join(timeout=5)
     if code not in (0, -signal.SIGINT, -signal.SIGTERM):
         print(
-            f"JupyterLab stopped with exit code {code}. If the port was in use, run `make lab PORT=8889`; "
-            "see the README's Troubleshooting.",
+            f"JupyterLab stopped with exit code {code}; its messages above say why. See the README's Troubleshooting.",
             file=sys.stderr,
         )
         return code

@@ -99,6 +99,9 @@ def main(argv=None) -> int:
             f"| {r.get('lesson 01', '')} | {verdict} |"
         )
     print(f"\nLog: {log_path}")
+    if all("skipped" in r for r in results):
+        print("None of these Pythons was found here, so nothing was checked.", file=sys.stderr)
+        return 1
     return 1 if any("failed" in r for r in results) else 0
 
 

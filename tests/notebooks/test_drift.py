@@ -71,7 +71,6 @@ def clean_env(**extra) -> dict:
 def execute_elsewhere(scratch: Path) -> list[Path]:
     """Execute every lesson, in order, on its other backend, as `make execute` on another machine would."""
     (scratch / "notebooks").mkdir()
-    (scratch / "book").symlink_to(ROOT / "book")  # lesson 02 reads ../book/images
     env = clean_env(MNIST_LESSON_MODEL=str(scratch / "01_mnist.keras"))
     copies = []
     for lesson in LESSONS:
