@@ -57,7 +57,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.
 OTHER_BACKEND = $$(sed -n 's/.*setdefault("KERAS_BACKEND", "\([a-z]*\)").*/\1/p' $${nb%.ipynb}.md | grep -qx tensorflow && echo jax || echo tensorflow)
 
 test: data lint check-pairs chromium ## The whole suite: lint, pairing, unit tests, strict nbval under two configurations, the browser test
-	MNIST_LESSON_REQUIRE_DATA=1 $(BIN)/python -m pytest tests notebooks $(NBVAL)
+	MNIST_LESSON_REQUIRE_DATA=1 $(BIN)/python -m pytest tests notebooks $(NBVAL) --durations=12
 	@# The second configuration (README, "What CI compares"): each lesson on the other backend, whose kernels
 	@# take every sum in another order (one core changes no bit on either backend: measured, tests/notebooks/README.md).
 	@# Lessons run in order: 02 loads the model 01 saved.
@@ -66,7 +66,7 @@ test: data lint check-pairs chromium ## The whole suite: lint, pairing, unit tes
 	  KERAS_BACKEND=$(OTHER_BACKEND) $(BIN)/python -m pytest $$nb $(NBVAL) || exit 1; \
 	done
 
-test-unit: $(STAMP) ## Unit tests only (seconds; no notebook is executed)
+test-unit: $(STAMP) ## Unit tests only (a few minutes; no lesson is executed)
 	$(BIN)/python -m pytest tests -m "not slow and not browser"
 
 test-notebooks: data ## Every notebook under strict nbval, and nothing else
@@ -77,7 +77,9 @@ CONFIGURATIONS := "KERAS_BACKEND=jax" "KERAS_BACKEND=tensorflow" "KERAS_BACKEND=
   "KERAS_BACKEND=jax taskset -c 0" "KERAS_BACKEND=tensorflow taskset -c 0" \
   "KERAS_BACKEND=jax XLA_FLAGS=--xla_cpu_max_isa=AVX" "KERAS_BACKEND=tensorflow ONEDNN_MAX_CPU_ISA=AVX"
 
-test-backends: data torch ## Every notebook under strict nbval on each backend, on one core, and limited to AVX (15 min)
+test-backends: data torch ## Every notebook under strict nbval on each backend, on one core, and limited to AVX (10 min)
+	@echo "The backend-dependent unit tests, PyTorch included"
+	$(BIN)/python -m pytest tests/test_repro.py tests/test_models.py -q
 	@for config in $(CONFIGURATIONS); do \
 	  echo "Every notebook under: $$config"; \
 	  env $$config $(BIN)/python -m pytest notebooks $(NBVAL) -q || { echo "FAILED under: $$config"; exit 1; }; \
@@ -117,16 +119,16 @@ execute: sync data ## Sync, then re-execute every notebook so all stored outputs
 	$(BIN)/jupytext --sync $(SOURCES)
 
 images: data ## Regenerate the figures in book/images/ from the data
-	$(BIN)/python -m mnist_lesson.plots --out book/images
+	$(BIN)/python tools/images.py --out book/images
 
 lint: $(STAMP) ## ruff: lint and format check of src/, tests/, notebooks/, benchmarks/ and tools/
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
 
 check-pairs: $(STAMP) ## Fail if a .md and its .ipynb disagree, lack a partner, or hold unexecuted code
-	$(BIN)/python -m mnist_lesson.pairing notebooks
+	$(BIN)/python tools/pairing.py notebooks
 
-spread: data torch ## Execute every lesson under each backend, core count and instruction set; how far outputs move (15 min)
+spread: data torch ## Execute every lesson under each backend, core count and instruction set; how far outputs move (10 min)
 	$(BIN)/python tools/measure_spread.py
 
 bench: data torch ## Measure lesson 01 on each backend against PyTorch eager and the FLOP limit, with memory (20 min)

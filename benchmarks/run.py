@@ -31,9 +31,23 @@ RESULTS = ROOT / "benchmarks" / "results"
 LESSON = ROOT / "notebooks" / "01_mnist.ipynb"
 BACKENDS = ("jax", "tensorflow", "torch")
 
-# The lesson's configuration, for the PyTorch script and the FLOP count (a test ties them to the notebook).
-EPOCHS, BATCH, TRAIN, VALID = 5, 32, 60000, 10000
-LAYERS = [(784, 512), (512, 512), (512, 10)]
+TRAIN, VALID = 60000, 10000
+
+
+def lesson_recipe() -> tuple[list[tuple[int, int]], int, int]:
+    """Lesson 01's layer sizes, epochs and batch size, read from the lesson itself: one source for the recipe."""
+    text = LESSON.with_suffix(".md").read_text()
+    inputs = int(re.search(r"keras\.Input\(shape=\((\d+),\)\)", text).group(1))
+    hidden = [int(u) for u in re.findall(r'layers\.Dense\(units=(\d+), activation="relu"\)', text)]
+    outputs = int(re.search(r"num_categories = (\d+)", text).group(1))
+    fit = text[text.index("model.fit(") :]
+    sizes = [inputs, *hidden, outputs]
+    epochs, batch = (int(re.search(rf"{name}=(\d+)", fit).group(1)) for name in ("epochs", "batch_size"))
+    return list(zip(sizes, sizes[1:])), epochs, batch
+
+
+# What the PyTorch script trains and the FLOP count assume: whatever lesson 01 trains.
+LAYERS, EPOCHS, BATCH = lesson_recipe()
 
 
 def own_backend() -> str:
@@ -74,7 +88,10 @@ def workload_torch() -> dict:
     torch.set_num_threads(os.cpu_count() or 1)
     x_train, y_train, x_valid, y_valid = (torch.from_numpy(np.asarray(a)) for a in lesson_arrays())
     y_train, y_valid = y_train.long(), y_valid.long()
-    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
+    stack = []
+    for n_in, n_out in LAYERS:
+        stack += [nn.Linear(n_in, n_out), nn.ReLU()]
+    model = nn.Sequential(*stack[:-1])  # no ReLU after the output layer: softmax is in the loss
     # Keras's RMSprop defaults; softmax + categorical cross-entropy is CrossEntropyLoss on the logits.
     optimizer = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
     loss_fn = nn.CrossEntropyLoss()
@@ -154,8 +171,9 @@ def workload_lesson() -> dict:
         start = time.perf_counter()
         client.execute()
         seconds = time.perf_counter() - start
-    fit = next(c for c in nb.cells if c.cell_type == "code" and "model.fit(" in c.source)
-    results = "".join(o.get("text", "") for o in nb.cells[nb.cells.index(fit) + 1].outputs)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    fit = next(c for c in code if "model.fit(" in c.source)
+    results = "".join(o.get("text", "") for o in code[code.index(fit) + 1].outputs)  # the final metrics
     peak_kb = int(nb.cells[-1].outputs[0].text.split()[1])
     return {
         "wall_s": seconds,
@@ -196,41 +214,68 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="rounds; each runs every measurement once (default 3)")
     parser.add_argument("--backends", default=",".join(BACKENDS), help="Keras backends to execute lesson 01 under")
     parser.add_argument("--workload", choices=WORKLOADS, help=argparse.SUPPRESS)
+    parser.add_argument("--report", action="store_true", help="re-summarise the last run's rounds; measure nothing")
     args = parser.parse_args(argv)
     if args.workload:
         print(json.dumps(WORKLOADS[args.workload]()))
         return 0
 
     backends, own = args.backends.split(","), own_backend()
+    if own not in backends or not set(backends) <= set(BACKENDS):
+        parser.error(f"--backends must name some of {', '.join(BACKENDS)}, lesson 01's own ({own}) included")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore")
-    print(
-        f"Measuring lesson 01 on {os.cpu_count()} cores: {args.repeat} alternating rounds (minutes) …", file=sys.stderr
-    )
-    rounds = []
-    for number in range(1, args.repeat + 1):
-        print(f"round {number}/{args.repeat}", file=sys.stderr)
-        run = {"matmul": measure("matmul", env), "torch": measure("torch", env)}
-        run |= {backend: measure("lesson", dict(env, KERAS_BACKEND=backend)) for backend in backends}
-        rounds.append(run)
+    if args.report:
+        rounds = json.loads((RESULTS / "rounds.json").read_text())
+        backends = list(rounds[0]["lesson"])
+    else:
+        print(f"Measuring lesson 01 on {os.cpu_count()} cores: {args.repeat} alternating rounds …", file=sys.stderr)
+        rounds = measure_rounds(args.repeat, backends, env)
+    result = summarise(rounds, backends, own)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(table(result, backends))
+    print(f"Written to {RESULTS / 'latest.json'}")
+    return 0
 
+
+def measure_rounds(repeat: int, backends: list[str], env: dict) -> list[dict]:
+    """Every measurement once per round, rounds one after the other; each round saved as soon as it is done."""
+    rounds = []
+    for number in range(1, repeat + 1):
+        print(f"round {number}/{repeat}", file=sys.stderr)
+        run = {"matmul": measure("matmul", env), "eager": measure("torch", env)}
+        run["lesson"] = {backend: measure("lesson", dict(env, KERAS_BACKEND=backend)) for backend in backends}
+        rounds.append(run)
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / "rounds.json").write_text(json.dumps(rounds, indent=1) + "\n")  # kept if a later round fails
+    return rounds
+
+
+def summarise(rounds: list[dict], backends: list[str], own: str) -> dict:
+    """Medians and spreads of every measurement, and the ratios taken within each round."""
     limit = [training_flops() / (r["matmul"]["gflops"] * 1e9) for r in rounds]
     series = {
         "flop_limit_s": limit,
-        "torch_process_s": [r["torch"]["process_s"] for r in rounds],
-        "torch_train_s": [r["torch"]["train_s"] for r in rounds],
+        "eager_process_s": [r["eager"]["process_s"] for r in rounds],
+        "eager_train_s": [r["eager"]["train_s"] for r in rounds],
     }
     for backend in backends:
-        series[f"{backend}_lesson_s"] = [r[backend]["wall_s"] for r in rounds]
-        series[f"{backend}_train_s"] = [r[backend]["train_s"] for r in rounds]
-        series[f"{backend}_peak_mb"] = [r[backend]["peak_mb"] for r in rounds]
-        series[f"{backend}_val_accuracy"] = [r[backend]["val_accuracy"] for r in rounds]
+        lesson = [r["lesson"][backend] for r in rounds]
+        series[f"{backend}_lesson_s"] = [x["wall_s"] for x in lesson]
+        series[f"{backend}_train_s"] = [x["train_s"] for x in lesson]
+        series[f"{backend}_peak_mb"] = [x["peak_mb"] for x in lesson]
+        series[f"{backend}_val_accuracy"] = [x["val_accuracy"] for x in lesson]
         # Ratios within a round: both sides ran minutes apart, under the same load.
-        series[f"{backend}_lesson_over_torch_process"] = [
-            r[backend]["wall_s"] / r["torch"]["process_s"] for r in rounds
+        series[f"{backend}_lesson_over_eager_process"] = [
+            x["wall_s"] / r["eager"]["process_s"] for x, r in zip(lesson, rounds)
         ]
-        series[f"{backend}_train_over_torch_train"] = [r[backend]["train_s"] / r["torch"]["train_s"] for r in rounds]
-        series[f"{backend}_train_over_limit"] = [r[backend]["train_s"] / lim for r, lim in zip(rounds, limit)]
-        series[f"{backend}_train_over_{own}_train"] = [r[backend]["train_s"] / r[own]["train_s"] for r in rounds]
+        series[f"{backend}_train_over_eager_train"] = [
+            x["train_s"] / r["eager"]["train_s"] for x, r in zip(lesson, rounds)
+        ]
+        series[f"{backend}_train_over_limit"] = [x["train_s"] / lim for x, lim in zip(lesson, limit)]
+        series[f"{backend}_train_over_{own}_train"] = [
+            x["train_s"] / r["lesson"][own]["train_s"] for x, r in zip(lesson, rounds)
+        ]
     result = {
         "machine": {
             "cores": os.cpu_count(),
@@ -240,14 +285,10 @@ def main(argv=None) -> int:
         "date": time.strftime("%Y-%m-%d"),
         "own_backend": own,
         "training_tflop": training_flops() / 1e12,
-        "torch_version": rounds[-1]["torch"]["torch"],
+        "torch_version": rounds[-1]["eager"]["torch"],
         "series": {name: summary(values) for name, values in series.items()},
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(table(result, backends))
-    print(f"Written to {RESULTS / 'latest.json'}")
-    return 0
+    return result
 
 
 def table(result: dict, backends: list[str]) -> str:
@@ -264,15 +305,15 @@ def table(result: dict, backends: list[str]) -> str:
     for backend in backends:
         mark = " (its own)" if backend == own else ""
         lines.append(row(f"lesson 01 executed headlessly on {backend}{mark}, wall (s)", f"{backend}_lesson_s"))
-    lines.append(row("PyTorch eager script, imports + data + training, wall (s)", "torch_process_s"))
+    lines.append(row("PyTorch eager script, imports + data + training, wall (s)", "eager_process_s"))
     for backend in backends:
         lines.append(row(f"Keras training on {backend}, lesson 01's fit cell (s)", f"{backend}_train_s"))
-    lines.append(row("PyTorch eager training, same work (s)", "torch_train_s"))
+    lines.append(row("PyTorch eager training, same work (s)", "eager_train_s"))
     lines.append(row(f"FLOP limit: {result['training_tflop']:.2f} TFLOP at the batch-32 GEMM rate (s)", "flop_limit_s"))
     lines.append(
         row(
             f"lesson 01 on {own} / PyTorch eager script",
-            f"{own}_lesson_over_torch_process",
+            f"{own}_lesson_over_eager_process",
             "×",
             "≤ 1.0×",
             lambda v: v <= 1.0,
@@ -284,7 +325,7 @@ def table(result: dict, backends: list[str]) -> str:
         lines.append(
             row(
                 f"Keras training on {backend} / PyTorch eager training",
-                f"{backend}_train_over_torch_train",
+                f"{backend}_train_over_eager_train",
                 "×",
                 *target,
                 2,

@@ -1,29 +1,32 @@
-"""The benchmark's PyTorch script and FLOP count describe lesson 01's own network and training, read from the lesson."""
+"""The benchmark trains, in plain PyTorch, exactly what lesson 01 trains: it reads the recipe from the lesson."""
 
 from __future__ import annotations
 
 import importlib.util
 import re
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("bench", ROOT / "benchmarks" / "run.py")
+from mnist_lesson import paths
+
+spec = importlib.util.spec_from_file_location("bench", paths.CHECKOUT / "benchmarks" / "run.py")
 bench = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(bench)
 
-LESSON = (ROOT / "notebooks" / "01_mnist.md").read_text()
+LESSON = (paths.NOTEBOOKS / "01_mnist.md").read_text()
 
 
-def test_benchmark_trains_what_lesson_01_trains():
-    inputs = int(re.search(r"keras\.Input\(shape=\((\d+),\)\)", LESSON).group(1))
-    hidden = [int(u) for u in re.findall(r'layers\.Dense\(units=(\d+), activation="relu"\)', LESSON)]
-    outputs = int(re.search(r"num_categories = (\d+)", LESSON).group(1))
-    sizes = [inputs, *hidden, outputs]
-    assert bench.LAYERS == list(zip(sizes, sizes[1:]))
-    fit = LESSON[LESSON.index("model.fit(") :]
-    assert int(re.search(r"epochs=(\d+)", fit).group(1)) == bench.EPOCHS
-    assert int(re.search(r"batch_size=(\d+)", fit).group(1)) == bench.BATCH
+def test_the_recipe_read_from_lesson_01_is_its_network_and_training():
+    layers, epochs, batch = bench.lesson_recipe()
+    # Weights plus biases per layer: the 669,706 parameters lesson 01's summary shows.
+    assert sum(n_in * n_out + n_out for n_in, n_out in layers) == 669_706
+    assert layers == [(784, 512), (512, 512), (512, 10)] and (epochs, batch) == (5, 32)
     assert 'optimizer="rmsprop"' in LESSON  # the PyTorch script uses Keras's RMSprop defaults
+
+
+def test_a_changed_lesson_changes_what_the_benchmark_trains(tmp_path, monkeypatch):
+    edited = tmp_path / "01_mnist.md"
+    edited.write_text(LESSON.replace("units=512", "units=256").replace("epochs=5", "epochs=3"))
+    monkeypatch.setattr(bench, "LESSON", tmp_path / "01_mnist.ipynb")
+    assert bench.lesson_recipe() == ([(784, 256), (256, 256), (256, 10)], 3, 32)
 
 
 def test_benchmark_knows_the_lessons_own_backend():
@@ -34,3 +37,32 @@ def test_benchmark_knows_the_lessons_own_backend():
 def test_flop_count_of_lesson_01():
     # Per example: forward 2·(784·512 + 512·512 + 512·10); backward twice that, less the pixels' gradient.
     assert round(bench.training_flops() / 1e12, 2) == 1.03
+
+
+def measured_round(gflops, eager, lessons):
+    """One round as the runner records it; numbers from a real run on 2 cores."""
+    return {
+        "matmul": {"gflops": gflops},
+        "eager": {"train_s": eager[0], "process_s": eager[1], "torch": "2.13.0", "val_accuracy": 0.976},
+        "lesson": {
+            backend: {"wall_s": wall, "train_s": train, "peak_mb": peak, "val_accuracy": acc}
+            for backend, (wall, train, peak, acc) in lessons.items()
+        },
+    }
+
+
+def test_the_report_takes_ratios_within_rounds_and_judges_the_lessons_own_backend():
+    rounds = [
+        measured_round(139, (24.9, 28.8), {"jax": (22.4, 14.2, 1200, 0.976), "torch": (145, 135, 1440, 0.979)}),
+        measured_round(131, (33.1, 37.8), {"jax": (32.3, 17.6, 1200, 0.976), "torch": (68.2, 55.1, 1440, 0.979)}),
+        measured_round(117, (32.6, 37.4), {"jax": (29.9, 19.3, 1190, 0.976), "torch": (79.2, 66.3, 1440, 0.979)}),
+    ]
+    result = bench.summarise(rounds, ["jax", "torch"], "jax")
+    ratios = result["series"]["jax_train_over_eager_train"]
+    assert ratios["runs"] == [14.2 / 24.9, 17.6 / 33.1, 19.3 / 32.6]  # each round against its own PyTorch run
+    assert ratios["median"] == 14.2 / 24.9
+    table = bench.table(result, ["jax", "torch"])
+    assert "| lesson 01 on jax / PyTorch eager script | 0.80× |" in table and "≤ 1.0× | met |" in table
+    assert "| kernel peak resident memory on jax (MB) | 1200 |" in table and "≤ 1024 MB | missed |" in table
+    assert "Keras training on torch / on jax" in table
+    assert "| PyTorch eager training, same work (s) | 32.6 |" in table  # the eager script's, not the torch backend's
