@@ -117,13 +117,14 @@ def check_minimums(text: str, minimums: Mapping[str, float], maximums: Mapping[s
     return problems
 
 
-def _text_of(outputs: Sequence[Mapping]) -> str:
+def text_of(outputs: Sequence[Mapping]) -> str:
+    """The outputs' text: streams joined as nbval coalesces them (a print may arrive in chunks), then results."""
     parts = []
     for output in outputs:
         if "text" in output:
             parts.append("".join(output["text"]))
         parts.extend(v for k, v in output.get("data", {}).items() if k == "text/plain")
-    return "\n".join(parts)
+    return "".join(parts)
 
 
 def pytest_addoption(parser):
@@ -142,23 +143,23 @@ def _tolerant(item, tolerance: float, limits: tuple[Mapping, Mapping], max_chang
         test_masked, test_numbers = mask_numbers(test)
         ref_masked, ref_numbers = mask_numbers(ref)
         if min_overlap is not None:
-            problems = compare_overlap(_text_of(ref), _text_of(test), min_overlap)
+            problems = compare_overlap(text_of(ref), text_of(test), min_overlap)
             rule = f"at least {min_overlap} items in common"
         else:
             if not verbatim(item, test_masked, ref_masked, skip_compare):
                 return False
             problems = compare_numbers(ref_numbers, test_numbers, tolerance, max_changed)
             rule = f"tolerance {tolerance:g}" + (f", up to {max_changed} numbers beyond it" if max_changed else "")
-        problems += check_minimums(_text_of(test), minimums, maximums)
+        problems += check_minimums(text_of(test), minimums, maximums)
         if problems:
             item.comparison_traceback = [
                 f"Cell tagged {TAG} ({rule}, minimums {dict(minimums) or 'none'}, "
                 f"maximums {dict(maximums) or 'none'}):",
                 *(f"  {p}" for p in problems),
                 "Stored output:",
-                _text_of(ref),
+                text_of(ref),
                 "Fresh output:",
-                _text_of(test),
+                text_of(test),
             ]
             return False
         return True

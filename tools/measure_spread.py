@@ -36,9 +36,11 @@ sys.path.insert(0, str(ROOT))
 from tests.nbval_tolerance import (  # noqa: E402  (the plugin's own parsing, so the figures match what CI compares)
     TAG,
     _hashable,
+    check_minimums,
     compare_numbers,
     compare_overlap,
     mask_numbers,
+    text_of,
 )
 
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -78,16 +80,6 @@ def execute(config: str, scratch: Path, timeout: int = 1800) -> list[Path]:
     return executed
 
 
-def _text(outputs) -> str:
-    """The outputs' text, streams joined as nbval coalesces them (a print may arrive in several chunks)."""
-    parts = []
-    for output in outputs:
-        if "text" in output:
-            parts.append("".join(output["text"]))
-        parts.extend(v for k, v in output.get("data", {}).items() if k == "text/plain")
-    return "".join(parts)
-
-
 def compare(stored_path: Path, fresh_path: Path) -> list[dict]:
     """One row per compared code cell: its class, what moved, and whether its metadata accepts that."""
     stored = [c for c in nbformat.read(stored_path, as_version=4).cells if c.cell_type == "code"]
@@ -103,9 +95,9 @@ def compare(stored_path: Path, fresh_path: Path) -> list[dict]:
         if TAG in tags:
             meta = old.metadata
             if "nbval_min_overlap" in meta:
-                a, b = (ast.literal_eval(_text(outputs)) for outputs in (old.outputs, new.outputs))
+                a, b = (ast.literal_eval(text_of(outputs)) for outputs in (old.outputs, new.outputs))
                 shared = len(set(map(_hashable, a)) & set(map(_hashable, b)))
-                problems = compare_overlap(_text(old.outputs), _text(new.outputs), int(meta["nbval_min_overlap"]))
+                problems = compare_overlap(text_of(old.outputs), text_of(new.outputs), int(meta["nbval_min_overlap"]))
                 need = int(meta["nbval_min_overlap"])
                 rule = f"as a set, ≥ {need} shared" if need else f"structure: a list of {len(a)}"
                 row.update(kind="overlap", shared=shared, of=len(a), rule=rule)
@@ -116,7 +108,7 @@ def compare(stored_path: Path, fresh_path: Path) -> list[dict]:
                 max_changed = int(meta.get("nbval_max_changed", 0))
                 diffs = [abs(x - y) for x, y in zip(want, got)] if len(want) == len(got) else [float("inf")]
                 problems = compare_numbers(want, got, tolerance, max_changed)
-                if _text(old_masked) != _text(new_masked):  # words and layout, as nbval compares them
+                if text_of(old_masked) != text_of(new_masked):  # words and layout, as nbval compares them
                     problems.append("the words or layout around the numbers changed")
                 # Where flipped predictions are excused (max_changed), they are counted, not measured.
                 within = [d for d in diffs if d <= tolerance or not max_changed]
@@ -127,6 +119,9 @@ def compare(stored_path: Path, fresh_path: Path) -> list[dict]:
                     changed=sum(d > 0 for d in diffs),
                     rule=f"±{tolerance:g}" + (f", {max_changed} may differ" if max_changed else ""),
                 )
+            # The floors and ceilings that back the lessons' prose, as the add-on checks them.
+            limits = [{k: float(v) for k, v in meta.get(key, {}).items()} for key in ("nbval_minimum", "nbval_maximum")]
+            problems += check_minimums(text_of(new.outputs), *limits)
             row["accepted"] = not problems
         else:
             same = mask_free(old.outputs) == mask_free(new.outputs)
@@ -136,14 +131,9 @@ def compare(stored_path: Path, fresh_path: Path) -> list[dict]:
 
 
 def mask_free(outputs) -> list:
-    """Outputs as nbval compares them verbatim: text only (images are checked for presence, not content)."""
-    kept = []
-    for output in outputs:
-        if "text" in output:
-            kept.append(("stream", "".join(output["text"])))
-        for mime, value in output.get("data", {}).items():
-            kept.append((mime, value if mime.startswith("text/") else "<present>"))
-    return kept
+    """Outputs as nbval compares them verbatim: their text, and images by presence only (not content)."""
+    images = [mime for output in outputs for mime in output.get("data", {}) if not mime.startswith("text/")]
+    return [text_of(outputs), *images]
 
 
 def main(argv=None) -> int:

@@ -1,7 +1,7 @@
 """Check that the course installs and runs on each Python it claims: a throw-away environment per version.
 
 For every supported version found on this machine (on PATH, or under pyenv), this
-builds a fresh virtual environment from requirements.txt, runs the unit tests and
+builds a fresh virtual environment with `make venv` (as `make lab` would), runs the unit tests and
 lesson 01 under strict nbval in it, and deletes it. The README's table of supported
 versions comes from the last run (`make test-pythons`, about 6 minutes per version).
 """
@@ -21,7 +21,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "artifacts" / "test-pythons.json"
-REQUIREMENTS = ["-r", "requirements.txt"]
 NBVAL = ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg")]
 
 
@@ -57,8 +56,8 @@ def check(version: str, python: str, log) -> dict:
         env.pop("KERAS_BACKEND", None)  # each lesson picks its own
         pytest = [bin_python, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
         steps = [
-            ("install", [python, "-m", "venv", str(venv)]),
-            ("install", [bin_python, "-m", "pip", "install", "-q", "--disable-pip-version-check", *REQUIREMENTS]),
+            # Built the way `make lab` builds .venv: the version check, requirements.txt, JupyterLab's settings.
+            ("install", ["make", "--no-print-directory", "venv", f"PYTHON={python}", f"VENV={venv}"]),
             ("unit tests", [*pytest, "tests", "-m", "not slow and not browser"]),
             ("lesson 01", [*pytest, "notebooks/01_mnist.ipynb", *NBVAL]),
         ]
