@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 SOURCES := $(sort $(wildcard notebooks/[0-9][0-9]_*.md))
 LINTED := $(wildcard src tests notebooks benchmarks tools)
-# Per-cell limit for headless execution; the training cell takes a minute or two on 2 cores.
+# Per-cell limit for headless execution; lesson 01's training cell takes under a minute on 2 cores.
 CELL_TIMEOUT ?= 900
 
 .DEFAULT_GOAL := help
@@ -85,7 +85,7 @@ test-backends: data torch ## Every notebook under strict nbval on each backend, 
 	  env $$config $(BIN)/python -m pytest notebooks $(NBVAL) -q || { echo "FAILED under: $$config"; exit 1; }; \
 	done
 
-test-pythons: data ## Each supported Python found here: a throw-away .venv, the unit tests and lesson 01 under nbval (20 min)
+test-pythons: data ## Each supported Python found here: a throw-away .venv, the unit tests and lesson 01 under nbval (4 min each)
 	$(BIN)/python tools/test_pythons.py $(PYTHONS)
 
 test-browser: data chromium ## Run every lesson in JupyterLab in headless Chromium (tests/browser)
@@ -131,7 +131,7 @@ check-pairs: $(STAMP) ## Fail if a .md and its .ipynb disagree, lack a partner, 
 spread: data torch ## Execute every lesson under each backend, core count and instruction set; how far outputs move (10 min)
 	$(BIN)/python tools/measure_spread.py
 
-bench: data torch ## Measure lesson 01 on each backend against PyTorch eager and the FLOP limit, with memory (20 min)
+bench: data torch ## Measure lesson 01 on each backend against PyTorch eager and the FLOP limit, with memory (15 min)
 	$(BIN)/python benchmarks/run.py
 
 clean: ## Remove .venv, caches and generated scratch files (not the data cache, not committed figures)

@@ -243,7 +243,7 @@ def measure_rounds(repeat: int, backends: list[str], env: dict) -> list[dict]:
     rounds = []
     for number in range(1, repeat + 1):
         print(f"round {number}/{repeat}", file=sys.stderr)
-        run = {"matmul": measure("matmul", env), "eager": measure("torch", env)}
+        run = {"date": time.strftime("%Y-%m-%d"), "matmul": measure("matmul", env), "eager": measure("torch", env)}
         run["lesson"] = {backend: measure("lesson", dict(env, KERAS_BACKEND=backend)) for backend in backends}
         rounds.append(run)
         RESULTS.mkdir(parents=True, exist_ok=True)
@@ -273,6 +273,8 @@ def summarise(rounds: list[dict], backends: list[str], own: str) -> dict:
             x["train_s"] / r["eager"]["train_s"] for x, r in zip(lesson, rounds)
         ]
         series[f"{backend}_train_over_limit"] = [x["train_s"] / lim for x, lim in zip(lesson, limit)]
+        if backend == own:
+            continue
         series[f"{backend}_train_over_{own}_train"] = [
             x["train_s"] / r["lesson"][own]["train_s"] for x, r in zip(lesson, rounds)
         ]
@@ -282,7 +284,7 @@ def summarise(rounds: list[dict], backends: list[str], own: str) -> dict:
             "processor": platform.processor() or platform.machine(),
             "python": platform.python_version(),
         },
-        "date": time.strftime("%Y-%m-%d"),
+        "date": rounds[0].get("date", time.strftime("%Y-%m-%d")),  # when measured, also under --report
         "own_backend": own,
         "training_tflop": training_flops() / 1e12,
         "torch_version": rounds[-1]["eager"]["torch"],

@@ -42,9 +42,14 @@ def test_existing_model_is_not_retrained(tmp_path):
     models.ensure_trained_model(path, train=lambda p: pytest.fail("retrained an existing model"))
 
 
-def test_the_fallback_runs_lesson_01_itself():
+def test_the_fallback_runs_lesson_01_itself(tmp_path, monkeypatch):
     # One source for the recipe: what lesson 02 falls back on is lesson 01's own notebook.
     assert models.LESSON01 == paths.NOTEBOOKS / "01_mnist.ipynb" and models.LESSON01.exists()
+    runs = []
+    monkeypatch.setattr(models, "run_lesson", lambda notebook, path: runs.append((notebook, path)))
+    path = tmp_path / "01_mnist.keras"
+    models.ensure_trained_model(path)
+    assert runs == [(models.LESSON01, path)]
 
 
 def tiny_lesson(tmp_path, source: str) -> Path:

@@ -10,9 +10,17 @@ import sys
 
 import pytest
 
-SCRIPT = """
+from mnist_lesson import paths
+
+# The setup line lesson 01's first cell runs, taken from the lesson itself.
+SETUP = next(
+    line
+    for line in (paths.NOTEBOOKS / "01_mnist.md").read_text().splitlines()
+    if line.startswith('os.environ.setdefault("KERAS_BACKEND"')
+)
+SCRIPT = f"""
 import os, sys
-os.environ.setdefault("KERAS_BACKEND", "jax")
+{SETUP}
 from mnist_lesson.repro import reproducible
 reproducible(seed=7)
 import keras, numpy, random

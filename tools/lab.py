@@ -48,7 +48,7 @@ def banner(port: str, token: str, lesson: str) -> str:
     )
 
 
-def announce(port: str, token: str, lesson: str, timeout: float = 60) -> None:
+def announce(port: str, token: str, lesson: str, timeout: float = 60) -> bool:
     """Print the banner once the server accepts connections (it logs its URL a moment before it does)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -58,15 +58,16 @@ def announce(port: str, token: str, lesson: str, timeout: float = 60) -> None:
             time.sleep(0.2)
             continue
         print(banner(port, token, lesson), flush=True)
-        return
+        return True
+    return False
 
 
-def find_server(pid: int, runtime_dir: str | None, timeout: float = 120) -> dict | None:
-    """The running server started as process pid, from the files Jupyter writes in its runtime folder."""
+def find_server(lab: subprocess.Popen, runtime_dir: str | None, timeout: float = 120) -> dict | None:
+    """The server that process lab runs, from the files Jupyter writes in its runtime folder; None if it died."""
     from jupyter_server.serverapp import list_running_servers
 
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    pid, deadline = lab.pid, time.monotonic() + timeout
+    while time.monotonic() < deadline and lab.poll() is None:
         for server in list_running_servers(runtime_dir):
             if server.get("pid") == pid:
                 return server
@@ -89,9 +90,9 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is JupyterLab's to answer, not this launcher's
     signal.signal(signal.SIGTERM, lambda *_: lab.terminate())
 
-    server = find_server(lab.pid, os.environ.get("JUPYTER_RUNTIME_DIR"))
-    if server is not None:
-        announce(str(server["port"]), server["token"], args.lesson)
+    server = find_server(lab, os.environ.get("JUPYTER_RUNTIME_DIR"))
+    if server is not None and not announce(str(server["port"]), server["token"], args.lesson):
+        print("JupyterLab started but does not answer on its port; its messages above say why.", file=sys.stderr)
     code = lab.wait()
     if code not in (0, -signal.SIGINT, -signal.SIGTERM):
         print(

@@ -176,7 +176,7 @@ def table(results: dict) -> str:
         for row in result["cells"]:
             if row["kind"] == "verbatim":
                 continue
-            cell = cells.setdefault((row["lesson"], row["cell"]), {"row": row, "worst": None, "by": {}})
+            cell = cells.setdefault((row["lesson"], row["cell"]), {"row": row, "by": {}})
             if row["kind"] == "overlap":
                 cell["by"][config] = f"{row['shared']}/{row['of']} shared"
             else:
