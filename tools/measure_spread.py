@@ -22,8 +22,6 @@ import argparse
 import ast
 import json
 import os
-import shutil
-import subprocess
 import sys
 import time
 import tomllib
@@ -42,8 +40,8 @@ from tests.nbval_tolerance import (  # noqa: E402  (the plugin's own parsing, so
     mask_numbers,
     text_of,
 )
+from tools.lessons import LESSONS, execute_in_scratch  # noqa: E402
 
-LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 OUT = ROOT / "artifacts" / "spread"
 #: The tolerance of a tagged cell without its own, as pytest reads it from pyproject.toml.
 DEFAULT_TOLERANCE = float(
@@ -62,22 +60,13 @@ CONFIGURATIONS = {
 }
 
 
-def execute(config: str, scratch: Path, timeout: int = 1800) -> list[Path]:
-    """Execute every lesson, in order, in a scratch copy of the checkout's layout; return the executed copies."""
+def execute(config: str, scratch: Path) -> list[Path]:
+    """Execute every lesson, in order, in a scratch copy under one configuration; return the executed copies."""
     extra_env, prefix = CONFIGURATIONS[config]
-    (scratch / "notebooks").mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, **extra_env, MNIST_LESSON_MODEL=str(scratch / "01_mnist.keras"))
-    executed = []
-    for lesson in LESSONS:
-        copy = scratch / "notebooks" / lesson.name
-        shutil.copy(lesson, copy)
-        command = [*prefix, sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute"]
-        command += ["--inplace", "--log-level=ERROR", f"--ExecutePreprocessor.timeout={timeout}", str(copy)]
-        done = subprocess.run(command, env=env, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"{config}: {lesson.name} failed to execute:\n{done.stderr[-3000:]}")
-        executed.append(copy)
-    return executed
+    try:
+        return execute_in_scratch(scratch, os.environ, lambda lesson: extra_env, tuple(prefix))
+    except RuntimeError as failure:
+        raise RuntimeError(f"{config}: {failure}") from None
 
 
 def compare(stored_path: Path, fresh_path: Path) -> list[dict]:

@@ -12,8 +12,6 @@ lessons twice takes a few minutes, hence `slow`.
 from __future__ import annotations
 
 import os
-import re
-import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -22,21 +20,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tools.lessons import LESSONS, execute_in_scratch, other_backend
+
 from ..conftest import REAL_CACHE, require_real_cache
 
 ROOT = Path(__file__).resolve().parents[2]
-LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-OWN_BACKEND = re.compile(r'setdefault\("KERAS_BACKEND", "(\w+)"\)')
 TIMEOUT = 1800
-
-
-def own_backend(lesson: Path) -> str:
-    """The backend a lesson's first cell picks."""
-    return OWN_BACKEND.search(lesson.with_suffix(".md").read_text()).group(1)
-
-
-def other_backend(lesson: Path) -> str:
-    return "jax" if own_backend(lesson) == "tensorflow" else "tensorflow"
 
 
 def find_cell(nb, predicate) -> int:
@@ -70,19 +59,7 @@ def clean_env(**extra) -> dict:
 
 def execute_elsewhere(scratch: Path) -> list[Path]:
     """Execute every lesson, in order, on its other backend, as `make execute` on another machine would."""
-    (scratch / "notebooks").mkdir()
-    env = clean_env(MNIST_LESSON_MODEL=str(scratch / "01_mnist.keras"))
-    copies = []
-    for lesson in LESSONS:
-        copy = shutil.copy(lesson, scratch / "notebooks" / lesson.name)
-        command = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute"]
-        command += ["--inplace", "--log-level=ERROR", f"--ExecutePreprocessor.timeout={TIMEOUT}", str(copy)]
-        done = subprocess.run(
-            command, env=dict(env, KERAS_BACKEND=other_backend(lesson)), capture_output=True, text=True
-        )
-        assert done.returncode == 0, f"{lesson.name} failed under its other backend:\n{done.stderr[-3000:]}"
-        copies.append(Path(copy))
-    return copies
+    return execute_in_scratch(scratch, clean_env(), lambda lesson: {"KERAS_BACKEND": other_backend(lesson)})
 
 
 def drift(lesson01: Path) -> set[int]:
