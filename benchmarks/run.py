@@ -36,7 +36,8 @@ TRAIN, VALID = 60000, 10000
 
 def lesson_recipe() -> tuple[list[tuple[int, int]], int, int]:
     """Lesson 01's layer sizes, epochs and batch size, read from the lesson itself: one source for the recipe."""
-    text = LESSON.with_suffix(".md").read_text()
+    # Only the code cells: the prose and the recap table quote the same calls.
+    text = "\n".join(re.findall(r"```python[^\n]*\n(.*?)```", LESSON.with_suffix(".md").read_text(), re.DOTALL))
     inputs = int(re.search(r"keras\.Input\(shape=\((\d+),\)\)", text).group(1))
     hidden = [int(u) for u in re.findall(r'layers\.Dense\(units=(\d+), activation="relu"\)', text)]
     outputs = int(re.search(r"num_categories = (\d+)", text).group(1))

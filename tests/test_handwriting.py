@@ -99,6 +99,22 @@ def test_predict_digit_scales_and_flattens_like_lesson_01():
     assert model.batch.shape == (1, 784) and model.batch.dtype == np.float32 and model.batch.max() == 1.0
 
 
+def test_predict_digit_gives_a_convnet_its_28_by_28_by_1_layout():
+    model = FakeModel()
+    model.input_shape = (None, 28, 28, 1)
+    image = np.arange(784).reshape(28, 28).astype(np.uint8)
+    handwriting.predict_digit(model, image)
+    assert model.batch.shape == (1, 28, 28, 1)
+    np.testing.assert_array_equal(model.batch[0, :, :, 0], image.astype("float32") / 255)
+
+
+def test_predict_digit_refuses_a_model_for_other_images():
+    model = FakeModel()
+    model.input_shape = (None, 32, 32, 3)
+    with pytest.raises(ValueError, match=r"inputs of shape \(32, 32, 3\), not one 28×28 image"):
+        handwriting.predict_digit(model, np.zeros((28, 28), np.uint8))
+
+
 @pytest.mark.parametrize(
     "image", [np.zeros((28, 28), dtype=np.float32), np.zeros((784,), dtype=np.uint8), np.zeros((8, 8), np.uint8)]
 )

@@ -26,6 +26,18 @@ def test_model_path_is_in_the_checkout_and_gitignored(monkeypatch):
 def test_environment_variable_overrides_the_model_path(monkeypatch, tmp_path):
     monkeypatch.setenv(models.MODEL_ENV, str(tmp_path / "m.keras"))
     assert models.trained_model_path() == tmp_path / "m.keras"
+    assert models.trained_model_path("03_convnets") == tmp_path / "03_convnets.keras"
+
+
+def test_later_lessons_save_beside_lesson_01(monkeypatch):
+    monkeypatch.delenv(models.MODEL_ENV, raising=False)
+    assert models.trained_model_path("03_convnets") == models.trained_model_path().with_name("03_convnets.keras")
+
+
+@pytest.mark.parametrize("name", ["", "03_convnets.keras", "../03_convnets", "a/b"])
+def test_a_lesson_is_named_by_its_stem(name):
+    with pytest.raises(ValueError, match="such as '03_convnets'"):
+        models.trained_model_path(name)
 
 
 def test_missing_model_is_trained_with_one_line_of_notice(tmp_path, capsys):

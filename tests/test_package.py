@@ -52,4 +52,4 @@ def test_every_module_is_imported_by_a_lesson_and_its_pointers_are_true(path):
 
 def test_the_package_holds_no_course_tooling():
     # Pairing checks, figure builds, CI plugins and benchmarks live in tools/, tests/ and benchmarks/.
-    assert sorted(p.stem for p in MODULES) == ["data", "handwriting", "models", "paths", "plots", "repro"]
+    assert sorted(p.stem for p in MODULES) == ["checks", "data", "handwriting", "models", "paths", "plots", "repro"]

@@ -11,18 +11,39 @@ import pytest
 
 from mnist_lesson import plots
 
+HISTORY = {
+    "accuracy": [0.9, 0.95, 0.97],
+    "val_accuracy": [0.92, 0.96, 0.975],
+    "loss": [0.3, 0.2, 0.1],
+    "val_loss": [0.25, 0.15, 0.18],
+}
 
-def test_history_plot_draws_one_line_per_metric_per_epoch():
-    history = {"accuracy": [0.9, 0.95, 0.97], "val_accuracy": [0.92, 0.96, 0.975], "loss": [0.3, 0.2, 0.1]}
-    fig = plots.history_plot(history)
-    lines = fig.axes[0].get_lines()
-    assert [line.get_label() for line in lines] == ["accuracy", "val_accuracy"]
-    assert list(lines[1].get_xdata()) == [1, 2, 3] and list(lines[1].get_ydata()) == [0.92, 0.96, 0.975]
+
+def test_history_plot_draws_accuracy_and_loss_each_with_its_validation_twin():
+    fig = plots.history_plot(HISTORY)
+    accuracy, loss = fig.axes
+    assert [line.get_label() for line in accuracy.get_lines()] == ["accuracy", "val_accuracy"]
+    assert [line.get_label() for line in loss.get_lines()] == ["loss", "val_loss"]
+    val = accuracy.get_lines()[1]
+    assert list(val.get_xdata()) == [1, 2, 3] and list(val.get_ydata()) == [0.92, 0.96, 0.975]
+    assert list(loss.get_lines()[1].get_ydata()) == [0.25, 0.15, 0.18]
+
+
+def test_history_plot_keeps_the_accuracy_axis_honest():
+    accuracy, loss = plots.history_plot(HISTORY).axes
+    assert accuracy.get_ylim() == (0.9, 1.0) and loss.get_ylim()[0] == 0
+    low = dict(HISTORY, accuracy=[0.62, 0.8, 0.9])
+    assert plots.history_plot(low).axes[0].get_ylim() == (0.6, 1.0)
+
+
+def test_history_plot_can_draw_one_metric():
+    fig = plots.history_plot(HISTORY, metrics=("loss",))
+    assert [ax.get_ylabel() for ax in fig.axes] == ["loss"]
 
 
 def test_history_plot_names_a_missing_metric():
-    with pytest.raises(ValueError, match="no val_accuracy; it has accuracy"):
-        plots.history_plot({"accuracy": [0.9]})
+    with pytest.raises(ValueError, match="no val_accuracy, val_loss; it has accuracy, loss"):
+        plots.history_plot({"accuracy": [0.9], "loss": [0.3]})
 
 
 def test_prediction_bars_highlights_the_answer():
@@ -38,9 +59,10 @@ def test_prediction_bars_highlights_the_answer():
 
 def test_mistakes_gallery_titles_true_predicted_and_confidence():
     images = np.zeros((3, 784))
-    fig = plots.mistakes_gallery(images, [4, 7, 3], [9, 2, 5], [0.99, 0.875, 0.5], cols=2)
+    fig = plots.mistakes_gallery(images, [4, 7, 3], [9, 2, 5], [0.9996, 0.875, 0.5], cols=2)
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
-    assert titles == ["4 → 9 (99%)", "7 → 2 (88%)", "3 → 5 (50%)"]
+    # Rounded down, so that nothing short of certainty reads as 100%.
+    assert titles == ["4 → 9 (99.9%)", "7 → 2 (87.5%)", "3 → 5 (50.0%)"]
     with pytest.raises(ValueError, match="as many labels"):
         plots.mistakes_gallery(images, [4], [9], [0.9])
 
@@ -48,3 +70,40 @@ def test_mistakes_gallery_titles_true_predicted_and_confidence():
 def test_side_by_side_draws_two_rows():
     fig = plots.side_by_side(np.zeros((10, 8, 8)), np.zeros((10, 28, 28)), list(range(10)))
     assert len(fig.axes) == 20 and fig.axes[0].images[0].get_array().shape == (8, 8)
+
+
+def test_filter_response_draws_digit_filter_with_its_numbers_and_output():
+    image = np.zeros((28, 28, 1))
+    kernel = np.array([[-1, 0, 1]] * 3, dtype="float32").reshape(3, 3, 1, 1)
+    response = np.ones((1, 26, 26, 1))
+    fig = plots.filter_response(image, kernel, response)
+    left, middle, right = fig.axes[:3]
+    assert [t.get_text() for t in middle.texts] == ["-1", "0", "1"] * 3
+    assert right.get_title() == "its output (26 × 26)" and left.get_title() == "the digit (28 × 28)"
+    # White is zero: the colour scale is symmetric around it.
+    assert middle.images[0].get_clim() == (-1.0, 1.0)
+
+
+def test_filter_response_says_what_is_wrong_with_a_batch():
+    with pytest.raises(ValueError, match=r"2-D grid.*\(2, 28, 28\)"):
+        plots.filter_response(np.zeros((2, 28, 28)), np.zeros((3, 3)), np.zeros((26, 26)))
+
+
+def test_filters_grid_draws_each_filter_of_a_first_layer():
+    kernels = np.random.default_rng(0).normal(size=(3, 3, 1, 10))
+    fig = plots.filters_grid(kernels, cols=4)
+    drawn = [ax for ax in fig.axes if ax.images]
+    assert len(drawn) == 10 and drawn[9].get_title() == "filter 9"
+    np.testing.assert_array_equal(drawn[2].images[0].get_array(), kernels[:, :, 0, 2])
+    with pytest.raises(ValueError, match=r"\(height, width, 1, filters\); got shape \(3, 3, 32, 64\)"):
+        plots.filters_grid(np.zeros((3, 3, 32, 64)))
+
+
+def test_augmentation_grid_puts_originals_above_their_versions():
+    originals = np.zeros((4, 28, 28, 1))
+    versions = [np.ones((4, 28, 28, 1)), np.full((4, 28, 28, 1), 0.5)]
+    fig = plots.augmentation_grid(originals, versions)
+    assert len(fig.axes) == 12
+    assert fig.axes[4].images[0].get_array().max() == 1 and fig.axes[8].images[0].get_array().max() == 0.5
+    with pytest.raises(ValueError, match="as many digits"):
+        plots.augmentation_grid(originals, [np.zeros((3, 28, 28))])

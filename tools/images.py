@@ -46,6 +46,107 @@ def digit_grid(images: np.ndarray, labels: Sequence[int], rows: int = 4, cols: i
     return fig
 
 
+def network_diagram(
+    sizes: Sequence[int] = (784, 512, 512, 10), names: Sequence[str] = ("input", "relu", "relu", "softmax")
+):
+    """Draw a dense network as columns of neurons with every connection, labelled with sizes and parameter counts."""
+    if len(sizes) != len(names) or len(sizes) < 2:
+        raise ValueError("network_diagram needs two or more layer sizes and one name per layer")
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    shown = 8  # neurons drawn per column; the rest are the dots
+    columns = []
+    for column, size in enumerate(sizes):
+        count = size if size <= 10 else shown
+        ys = np.linspace(0.9, 0.1, count) if count > 1 else np.array([0.5])
+        columns.append((column * 1.0, ys))
+    for (x0, ys0), (x1, ys1), inputs, outputs in zip(columns, columns[1:], sizes, sizes[1:]):
+        for y0 in ys0:
+            for y1 in ys1:
+                ax.plot([x0, x1], [y0, y1], color="tab:gray", lw=0.4, alpha=0.5, zorder=1)
+        params = inputs * outputs + outputs
+        ax.text(
+            (x0 + x1) / 2, -0.08, f"{inputs} × {outputs} + {outputs}\n= {params:,} parameters", ha="center", fontsize=8
+        )
+    colours = ["tab:gray"] + ["tab:blue"] * (len(sizes) - 2) + ["tab:orange"]
+    for (x, ys), size, name, colour in zip(columns, sizes, names, colours):
+        ax.scatter(np.full(len(ys), x), ys, s=120, color=colour, edgecolor="black", zorder=2)
+        if size > shown:
+            ax.text(x + 0.07, 0.5, "⋮", fontsize=16, va="center")
+        ax.text(x, 1.0, f"{size:,}\n{name}", ha="center", va="bottom", fontsize=10)
+    total = sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+    ax.set_title(f"{total:,} parameters in all", loc="right", fontsize=10)
+    ax.set_xlim(-0.4, len(sizes) - 0.6)
+    ax.set_ylim(-0.2, 1.15)
+    ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def flattening_figure(image: np.ndarray, rows: Sequence[int] = (7, 8, 9)):
+    """Draw a 28×28 digit with a few rows marked, and the same rows laid end to end in the flat row of 784."""
+    image = np.asarray(image)
+    if image.shape != (28, 28):
+        raise ValueError(f"flattening_figure needs one 28×28 image, got shape {image.shape}")
+    from matplotlib.patches import Rectangle
+
+    plt = _pyplot()
+    colours = ["tab:red", "tab:green", "tab:blue"]
+    fig = plt.figure(figsize=(9, 4))
+    grid = fig.add_gridspec(3, 2, width_ratios=[1, 2.6], height_ratios=[1, 1, 1])
+    square = fig.add_subplot(grid[:, 0])
+    square.imshow(image, cmap="gray")
+    square.set_title("28 × 28 grid")
+    square.axis("off")
+    flat = image.reshape(1, 784)
+    strip = fig.add_subplot(grid[0, 1])
+    strip.imshow(flat, cmap="gray", aspect="auto", interpolation="nearest")
+    strip.set_title("one row of 784 numbers: row 0, then row 1, …, then row 27")
+    strip.set_yticks([])
+    strip.set_xticks([0, 196, 392, 588, 783])
+    zoom = fig.add_subplot(grid[1:, 1])
+    first, last = min(rows) * 28, (max(rows) + 1) * 28
+    zoom.imshow(
+        flat[:, first:last], cmap="gray", aspect="auto", interpolation="nearest", extent=(first - 0.5, last - 0.5, 0, 1)
+    )
+    zoom.set_yticks([])
+    zoom.set_title(f"zoomed in: positions {first}–{last - 1}, rows {min(rows)}–{max(rows)} end to end")
+    for row, colour in zip(rows, colours):
+        square.add_patch(Rectangle((-0.5, row - 0.5), 28, 1, fill=False, edgecolor=colour, lw=2))
+        strip.add_patch(Rectangle((row * 28 - 0.5, -0.5), 28, 1, fill=False, edgecolor=colour, lw=2))
+        zoom.add_patch(Rectangle((row * 28 - 0.5, 0.02), 28, 0.96, fill=False, edgecolor=colour, lw=3))
+        zoom.text(row * 28 + 13.5, -0.15, f"row {row}", color=colour, ha="center", va="top")
+    fig.tight_layout()
+    return fig
+
+
+def activations_figure(sums: Sequence[float] = (1.0, -0.5, 0.3, 3.2, -1.2, 2.1, 0.0, -0.8, 1.5, 0.4)):
+    """Draw relu as a curve, and softmax turning ten sums into ten probabilities."""
+    sums = np.asarray(sums, dtype=float)
+    probabilities = np.exp(sums - sums.max()) / np.exp(sums - sums.max()).sum()
+    plt = _pyplot()
+    fig, (relu, before, after) = plt.subplots(1, 3, figsize=(10, 3))
+    x = np.linspace(-3, 3, 121)
+    relu.plot(x, np.maximum(x, 0), color="tab:blue", lw=2)
+    relu.axhline(0, color="black", lw=0.5)
+    relu.axvline(0, color="black", lw=0.5)
+    relu.set_title("relu: negative sums become 0")
+    relu.set_xlabel("a neuron's sum")
+    relu.set_ylabel("what it passes on")
+    before.bar(range(10), sums, color="tab:gray")
+    before.axhline(0, color="black", lw=0.5)
+    before.set_title("ten sums from the output layer")
+    before.set_xlabel("digit")
+    before.set_xticks(range(10))
+    after.bar(range(10), probabilities, color="tab:orange")
+    after.set_ylim(0, 1)
+    after.set_title("softmax: ten probabilities that add up to 1")
+    after.set_xlabel("digit")
+    after.set_xticks(range(10))
+    fig.tight_layout()
+    return fig
+
+
 #: Handwritten digits by other writers (scikit-learn's load_digits), shipped as image files
 #: for lesson 02: index in load_digits → file name. Dark ink on light paper, like a scan.
 SAMPLE_DIGITS = {13: "digit_3.png", 24: "digit_4.png", 27: "digit_7.png", 50: "digit_2.png"}
@@ -83,8 +184,16 @@ def make_images(out_dir: Path = BOOK_IMAGES) -> list[Path]:
     (x_train, y_train), _ = load_mnist()
     plt = _pyplot()
     fig = digit_grid(x_train, y_train)
-    written = [save_figure(fig, Path(out_dir) / "mnist1.png")]
-    plt.close(fig)
+    figures = {
+        "mnist1.png": fig,
+        "network.png": network_diagram(),
+        "flattening.png": flattening_figure(x_train[0]),
+        "activations.png": activations_figure(),
+    }
+    written = []
+    for name, figure in figures.items():
+        written.append(save_figure(figure, Path(out_dir) / name))
+        plt.close(figure)
     return written + make_sample_digits(out_dir)
 
 

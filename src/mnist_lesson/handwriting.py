@@ -76,7 +76,11 @@ def predict_digit(model, image) -> tuple[int, np.ndarray]:
     image = np.asarray(image)
     if image.shape != (28, 28) or image.dtype != np.uint8:
         raise ValueError(f"expected a 28×28 uint8 image, got shape {image.shape} and dtype {image.dtype}")
-    probabilities = model.predict(image.reshape(1, 784).astype("float32") / 255, verbose=0)[0]
+    # Lay the pixels out as the model expects them: a row of 784 (lessons 01-02) or 28 × 28 × 1 (lesson 03).
+    shape = tuple(getattr(model, "input_shape", (None, 784))[1:])
+    if np.prod(shape) != 784:
+        raise ValueError(f"this model takes inputs of shape {shape}, not one 28×28 image's 784 pixels")
+    probabilities = model.predict(image.reshape(1, *shape).astype("float32") / 255, verbose=0)[0]
     return int(probabilities.argmax()), probabilities
 
 

@@ -1,9 +1,10 @@
-"""Lesson 01's trained model: saved for later lessons, re-made by running lesson 01 (introduced in lesson 01).
+"""The lessons' trained models: saved for later lessons, re-made by running lesson 01 (introduced in lesson 01).
 
-Lesson 01 saves its model with ``model.save(trained_model_path())``; lesson 02 loads it.
-The file is ``artifacts/01_mnist.keras`` in the course's checkout (gitignored), or the
+Lesson 01 saves its model with ``model.save(trained_model_path())``; lessons 02 and 03 load
+it. The file is ``artifacts/01_mnist.keras`` in the course's checkout (gitignored), or the
 path in $MNIST_LESSON_MODEL. When it is missing, lesson 01's notebook is executed
-headlessly, so the model is always lesson 01's own recipe, never a copy of it.
+headlessly, so the model is always lesson 01's own recipe, never a copy of it. Later
+lessons save theirs beside it: ``trained_model_path("03_convnets")``.
 """
 
 from __future__ import annotations
@@ -19,16 +20,20 @@ MODEL_ENV = "MNIST_LESSON_MODEL"
 LESSON01 = paths.NOTEBOOKS / "01_mnist.ipynb"
 
 
-def trained_model_path() -> Path:
-    """Where lesson 01 saves its trained model and later lessons look for it; its folder is created (lesson 01)."""
+def trained_model_path(lesson: str = "01_mnist") -> Path:
+    """Where a lesson (01 unless named) saves its trained model for later lessons; folder created (lesson 01)."""
+    if not lesson or "/" in lesson or "\\" in lesson or lesson.endswith(".keras"):
+        raise ValueError(f"name a lesson by its notebook's stem, such as '03_convnets'; got {lesson!r}")
     if os.environ.get(MODEL_ENV):
-        path = Path(os.environ[MODEL_ENV]).expanduser()
+        # The variable names lesson 01's file; other lessons' models go beside it.
+        first = Path(os.environ[MODEL_ENV]).expanduser()
+        path = first if lesson == "01_mnist" else first.with_name(f"{lesson}.keras")
     elif paths.in_checkout():
-        path = paths.ARTIFACTS / "01_mnist.keras"
+        path = paths.ARTIFACTS / f"{lesson}.keras"
     else:
         import platformdirs
 
-        path = Path(platformdirs.user_cache_dir("mnist-lesson")) / "01_mnist.keras"
+        path = Path(platformdirs.user_cache_dir("mnist-lesson")) / f"{lesson}.keras"
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -19,22 +19,30 @@ def _pyplot():
     return plt
 
 
-def history_plot(history, metrics: Sequence[str] = ("accuracy", "val_accuracy")):
-    """Plot metrics per epoch from a Keras History (or its .history dict); return the Figure (lesson 01)."""
+def history_plot(history, metrics: Sequence[str] = ("accuracy", "loss")):
+    """Plot each metric and its val_ twin per epoch, one panel per metric; return the Figure (lesson 01)."""
     values = getattr(history, "history", history)
-    missing = [m for m in metrics if m not in values]
+    wanted = [name for metric in metrics for name in (metric, f"val_{metric}")]
+    missing = [name for name in wanted if name not in values]
     if missing:
         raise ValueError(f"history has no {', '.join(missing)}; it has {', '.join(values) or 'nothing'}")
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    for metric in metrics:
-        epochs = range(1, len(values[metric]) + 1)
-        ax.plot(epochs, values[metric], marker="o", label=metric)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("accuracy")
-    ax.set_xticks(list(epochs))
-    ax.grid(alpha=0.3)
-    ax.legend()
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics), 3.5), squeeze=False)
+    for ax, metric in zip(axes.flat, metrics):
+        for name, style in ((metric, "o-"), (f"val_{metric}", "s--")):
+            epochs = range(1, len(values[name]) + 1)
+            ax.plot(epochs, values[name], style, label=name)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.set_xticks(list(epochs))
+        ax.grid(alpha=0.3)
+        ax.legend()
+        if "accuracy" in metric:
+            # An axis from 0.9 to 1 shows the gap between the curves without blowing it up.
+            lowest = min(min(values[metric]), min(values[f"val_{metric}"]))
+            ax.set_ylim(min(0.9, np.floor(lowest * 20) / 20), 1.0)
+        else:
+            ax.set_ylim(bottom=0)
     fig.tight_layout()
     return fig
 
@@ -72,7 +80,8 @@ def mistakes_gallery(images, true_labels, predicted, confidence, cols: int = 6):
         ax.axis("off")
     for ax, image, true, guess, conf in zip(axes.flat, images, true_labels, predicted, confidence):
         ax.imshow(np.asarray(image).reshape(28, 28), cmap="gray")
-        ax.set_title(f"{int(true)} → {int(guess)} ({conf:.0%})", fontsize=9)
+        # One decimal: a confidence of 99.96% must not read as a flat 100%.
+        ax.set_title(f"{int(true)} → {int(guess)} ({np.floor(conf * 1000) / 10:.1f}%)", fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -91,5 +100,79 @@ def side_by_side(originals, converted, labels, count: int = 10):
         ax.axis("off")
     axes[0, 0].text(-0.3, 0.5, "as written", transform=axes[0, 0].transAxes, ha="right", va="center")
     axes[1, 0].text(-0.3, 0.5, "MNIST-style", transform=axes[1, 0].transAxes, ha="right", va="center")
+    fig.tight_layout()
+    return fig
+
+
+def _symmetric(ax, values, title: str):
+    """Draw values in blue (negative) to red (positive) around a white zero."""
+    values = np.asarray(values, dtype=float)
+    limit = float(np.abs(values).max()) or 1.0
+    shown = ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit)
+    ax.set_title(title, fontsize=10)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return shown
+
+
+def filter_response(image, kernel, response):
+    """Draw a digit, a convolution filter with its numbers, and its output; return the Figure (lesson 03)."""
+    image, kernel, response = (np.squeeze(np.asarray(a, dtype=float)) for a in (image, kernel, response))
+    if image.ndim != 2 or kernel.ndim != 2 or response.ndim != 2:
+        raise ValueError(
+            "filter_response needs one image, one filter and one output, each a 2-D grid "
+            f"(after dropping axes of length 1); got shapes {image.shape}, {kernel.shape} and {response.shape}"
+        )
+    plt = _pyplot()
+    fig, (left, middle, right) = plt.subplots(1, 3, figsize=(9, 3.2), gridspec_kw={"width_ratios": [1, 0.7, 1]})
+    left.imshow(image, cmap="gray")
+    left.set_title(f"the digit ({image.shape[0]} × {image.shape[1]})", fontsize=10)
+    left.axis("off")
+    _symmetric(middle, kernel, f"the filter ({kernel.shape[0]} × {kernel.shape[1]})")
+    for (row, col), weight in np.ndenumerate(kernel):
+        middle.text(col, row, f"{weight:g}", ha="center", va="center", fontsize=11)
+    shown = _symmetric(right, response, f"its output ({response.shape[0]} × {response.shape[1]})")
+    fig.colorbar(shown, ax=right, fraction=0.046, pad=0.04)
+    fig.tight_layout()
+    return fig
+
+
+def filters_grid(kernels, cols: int = 8):
+    """Draw the filters of a first Conv2D layer's kernel, one small panel each; return the Figure (lesson 03)."""
+    kernels = np.asarray(kernels, dtype=float)
+    if kernels.ndim != 4 or kernels.shape[2] != 1:
+        raise ValueError(
+            "filters_grid needs a first Conv2D layer's kernel, of shape (height, width, 1, filters); "
+            f"got shape {kernels.shape}"
+        )
+    count = kernels.shape[3]
+    rows = -(-count // cols)
+    plt = _pyplot()
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.1, rows * 1.2), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for index, ax in enumerate(axes.flat[:count]):
+        _symmetric(ax, kernels[:, :, 0, index], f"filter {index}")
+        ax.axis("on")
+    fig.tight_layout()
+    return fig
+
+
+def augmentation_grid(originals, versions):
+    """Draw digits in the top row and augmented versions of them in the rows below; return the Figure (lesson 03)."""
+    originals = np.asarray(originals)
+    versions = [np.asarray(v) for v in versions]
+    if len(originals) == 0 or any(len(v) != len(originals) for v in versions):
+        raise ValueError("augmentation_grid needs one or more digits and, in each version, as many digits")
+    plt = _pyplot()
+    rows, cols = 1 + len(versions), len(originals)
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.0, rows * 1.05), squeeze=False)
+    for row, images in enumerate([originals, *versions]):
+        for col, image in enumerate(images):
+            axes[row, col].imshow(np.asarray(image, dtype=float).reshape(28, 28), cmap="gray", vmin=0, vmax=1)
+            axes[row, col].axis("off")
+    axes[0, 0].set_title("original", fontsize=9, loc="left")
+    if versions:
+        axes[1, 0].set_title("augmented", fontsize=9, loc="left")
     fig.tight_layout()
     return fig

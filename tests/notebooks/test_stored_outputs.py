@@ -1,4 +1,4 @@
-"""What learners read in the committed notebooks: no errors, warnings, log lines or memory addresses."""
+"""What learners read in the committed notebooks: no errors, warnings, log lines, addresses or NumPy scalar reprs."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ NOISE = [
     (re.compile(r"Warning\b|WARNING"), "a warning"),
     (re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d|absl::|cuda|oneDNN", re.MULTILINE), "a TensorFlow log line"),
     (re.compile(r"Traceback \(most recent call last\)"), "a traceback"),
+    # NumPy 2 shows scalars as np.uint8(0) or np.float32(1.0), which beginners cannot read: print them instead.
+    (re.compile(r"\bnp\.(?:u?int|float|bool|str)\w*\("), "a NumPy scalar repr"),
 ]
 
 

@@ -60,7 +60,8 @@ def test_make_images_writes_the_lesson_figures(tmp_path, monkeypatch, digits):
     images, labels = digits
     monkeypatch.setattr(data, "load_mnist", lambda: ((images, labels), (images, labels)))
     written = build.make_images(tmp_path)
-    assert sorted(p.name for p in written) == sorted(["mnist1.png", *build.SAMPLE_DIGITS.values()])
+    figures = ["mnist1.png", "network.png", "flattening.png", "activations.png"]
+    assert sorted(p.name for p in written) == sorted([*figures, *build.SAMPLE_DIGITS.values()])
     assert all(p.stat().st_size > 100 for p in written)
 
 
@@ -79,3 +80,41 @@ def test_committed_figures_are_what_make_images_draws(tmp_path):
         assert fresh.read_bytes() == (committed / fresh.name).read_bytes(), (
             f"book/images/{fresh.name} is stale: run `make images` and commit it"
         )
+
+
+def test_network_diagram_labels_each_layer_and_its_parameter_count():
+    fig = build.network_diagram()
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "784\ninput" in texts and "10\nsoftmax" in texts
+    assert "784 × 512 + 512\n= 401,920 parameters" in texts and "512 × 10 + 10\n= 5,130 parameters" in texts
+    assert fig.axes[0].get_title(loc="right") == "669,706 parameters in all"
+    # All ten output neurons are drawn; the big layers show eight and the dots.
+    assert [len(c.get_offsets()) for c in fig.axes[0].collections] == [8, 8, 8, 10]
+
+
+def test_network_diagram_says_what_is_wrong_with_mismatched_names():
+    with pytest.raises(ValueError, match="one name per layer"):
+        build.network_diagram((784, 10), ("input",))
+
+
+def test_flattening_figure_shows_the_rows_laid_end_to_end(digits):
+    image = digits[0][0]
+    fig = build.flattening_figure(image, rows=(7, 8, 9))
+    square, strip, zoom = fig.axes
+    np.testing.assert_array_equal(square.images[0].get_array(), image)
+    np.testing.assert_array_equal(strip.images[0].get_array(), image.reshape(1, 784))
+    np.testing.assert_array_equal(zoom.images[0].get_array().ravel(), image[7:10].ravel())
+
+
+def test_flattening_figure_says_what_is_wrong_with_a_flat_image(digits):
+    with pytest.raises(ValueError, match=r"one 28×28 image, got shape \(784,\)"):
+        build.flattening_figure(digits[0][0].reshape(784))
+
+
+def test_activations_figure_draws_relu_and_probabilities_that_add_up_to_one():
+    relu, before, after = build.activations_figure().axes
+    x, y = relu.lines[0].get_data()
+    np.testing.assert_array_equal(y, np.maximum(x, 0))
+    heights = np.array([bar.get_height() for bar in after.patches])
+    assert heights.sum() == pytest.approx(1) and heights.argmax() == 3
+    assert [bar.get_height() for bar in before.patches][3] == 3.2

@@ -1,0 +1,171 @@
+"""Self-checks: a learner's answer judged right or wrong, and why, without giving it away (introduced in lesson 01).
+
+Each question has an id, the right answer, what to say when it is right, and hints for
+the wrong answers learners typically give. ``check("01-parameters", answer)`` prints the
+verdict; a cell that still holds the placeholder ``...`` gets a reminder, not an error.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question: its answer ("whole", "number" or "array"), the reason when right, hints when wrong."""
+
+    kind: str
+    answer: object
+    right: str
+    wrong: str
+    hints: tuple[tuple[object, str], ...] = field(default=())
+    tolerance: float = 0.0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What check() says: correct is True, False, or None when there is no usable answer yet."""
+
+    correct: bool | None
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+_ONE_HOT_3 = (0, 0, 0, 1, 0, 0, 0, 0, 0, 0)
+
+QUESTIONS: dict[str, Question] = {
+    "01-parameters": Question(
+        kind="whole",
+        answer=784 * 32 + 32 + 32 * 10 + 10,
+        right="784 × 32 + 32 for the hidden layer plus 32 × 10 + 10 for the output layer: "
+        "about 26 times fewer parameters than our network.",
+        wrong="Count each dense layer as inputs × neurons (the weights) plus neurons (one bias each), "
+        "then add the two layers.",
+        hints=(
+            (784 * 32 + 32 * 10, "You counted the weights; every neuron also has one bias."),
+            (784 * 32 + 32, "That is the hidden layer alone; add the output layer's weights and biases."),
+            (32 * 10 + 10, "That is the output layer alone; add the hidden layer's weights and biases."),
+            (784 * 32 * 10, "Layers add up, they don't multiply: count each layer on its own, then add."),
+        ),
+    ),
+    "01-one-hot": Question(
+        kind="array",
+        answer=_ONE_HOT_3,
+        right="ten entries, one per digit, all 0 except a 1 in position 3 (the fourth, counting from 0).",
+        wrong="A one-hot label has one entry per category, all 0 except a single 1 at the position of the digit.",
+        hints=(
+            ((0, 0, 1, 0, 0, 0, 0, 0, 0, 0), "One place too early: positions count from 0, so digit 0 is the first."),
+            ((0, 0, 0, 0, 1, 0, 0, 0, 0, 0), "One place too late: positions count from 0, so digit 0 is the first."),
+        ),
+    ),
+    "01-batches": Question(
+        kind="whole",
+        answer=math.ceil(60000 / 128),
+        right="60,000 / 128 = 468.75: 468 full batches of 128 images, and one last batch "
+        "of the 96 images left over, which is also one adjustment.",
+        wrong="The weights are adjusted once per batch; how many batches of 128 does it take to cover 60,000 images?",
+        hints=(
+            (468, "Close: 468 full batches leave 96 images, and they make one more, smaller batch."),
+            (1875, "That is the number for batch_size=32; the question asks about 128."),
+            (60000, "That would be one adjustment per image; Keras adjusts once per batch."),
+        ),
+    ),
+    "01-loss": Question(
+        kind="number",
+        answer=-math.log(0.25),
+        tolerance=0.005,
+        right="−ln 0.25 ≈ 1.386: worse than a network that is sure of the right digit (loss 0), "
+        "better than one that guesses evenly among ten (≈ 2.303).",
+        wrong="For one image, the categorical cross-entropy is minus the natural logarithm of the "
+        "probability the network gives the right digit; math.log is the natural logarithm.",
+        hints=(
+            (0.25, "That is the probability itself; the loss is −ln of it."),
+            (math.log(0.25), "The sign: ln of a probability is negative, and the loss is minus that."),
+            (-math.log10(0.25), "That uses log base 10; cross-entropy uses the natural logarithm (math.log)."),
+            (0.75, "That is 1 minus the probability; the loss is −ln of the probability."),
+        ),
+    ),
+    "02-mistakes": Question(
+        kind="whole",
+        answer=168,
+        right="(1 − 0.9832) × 10,000 = 168 images read wrong.",
+        wrong="Accuracy is the share read right; the rest of the 10,000 images are the mistakes.",
+        hints=(
+            (9832, "That is the number read right; the question asks for the mistakes."),
+            (0.0168, "That is the share of mistakes; the question asks how many images that is."),
+        ),
+    ),
+    "02-row-share": Question(
+        kind="number",
+        answer=930 / 974,
+        tolerance=0.0005,
+        right="930 / 974 ≈ 0.955: the diagonal cell divided by its row's total, all the 8s there are.",
+        wrong="The share of 8s read correctly is the diagonal cell (8s read as 8) divided by "
+        "the number of 8s, which is the sum of the whole row.",
+        hints=(
+            (930, "That is how many 8s were read correctly; divide by how many 8s there are."),
+            (0.93, "That divides by 1,000, but the row holds a different number of 8s: add it up."),
+            (44 / 974, "That is the share of 8s read wrong; the question asks for the share read right."),
+        ),
+    ),
+}
+
+
+def _malformed(kind: str, answer) -> str | None:
+    """Why an answer cannot be compared, or None when it can."""
+    shown = f"{answer!r} ({type(answer).__name__})"
+    if kind in ("whole", "number"):
+        if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
+            example = "1234" if kind == "whole" else "0.25"
+            return f"Expected a number such as {example}, without quotes or thousands separators; got {shown}."
+        if not math.isfinite(answer):
+            return f"Expected a finite number; got {shown}."
+        if kind == "whole" and answer != int(answer):
+            return f"Expected a whole number (this one counts things); got {shown}."
+        return None
+    try:
+        array = np.asarray(answer)
+    except (TypeError, ValueError):
+        return f"Expected a list or array of numbers; got {shown}."
+    if array.dtype.kind not in "biuf":
+        return f"Expected a list or array of numbers, such as [0, 1, 0]; got {shown}."
+    return None
+
+
+def verdict(question: str, answer) -> Verdict:
+    """Judge an answer to one of QUESTIONS without revealing the right one; check() prints the verdict."""
+    if question not in QUESTIONS:
+        raise KeyError(f"no self-check called {question!r}; the questions are: {', '.join(QUESTIONS)}")
+    q = QUESTIONS[question]
+    if answer is Ellipsis:
+        return Verdict(None, "No answer yet: replace the ... with your answer, then run this cell again.")
+    problem = _malformed(q.kind, answer)
+    if problem:
+        return Verdict(None, problem)
+    if q.kind == "array":
+        given, expected = np.asarray(answer, dtype=float), np.asarray(q.answer, dtype=float)
+        if given.shape != expected.shape:
+            return Verdict(False, f"Not yet: your answer has shape {given.shape}. {q.wrong}")
+        if np.array_equal(given, expected):
+            return Verdict(True, f"Right: {q.right}")
+        for wrong, hint in q.hints:
+            if np.array_equal(given, np.asarray(wrong, dtype=float)):
+                return Verdict(False, f"Not yet. {hint}")
+        return Verdict(False, f"Not yet. {q.wrong}")
+    if math.isclose(answer, q.answer, rel_tol=0, abs_tol=q.tolerance):
+        return Verdict(True, f"Right: {q.right}")
+    for wrong, hint in q.hints:
+        if math.isclose(answer, wrong, rel_tol=0, abs_tol=max(q.tolerance, 1e-9)):
+            return Verdict(False, f"Not yet. {hint}")
+    return Verdict(False, f"Not yet. {q.wrong}")
+
+
+def check(question: str, answer) -> None:
+    """Print whether an answer to a self-check is right, and why, or a hint when it is not (lesson 01)."""
+    print(verdict(question, answer).message)

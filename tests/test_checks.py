@@ -1,0 +1,124 @@
+"""Tests of mnist_lesson.checks: right, wrong and malformed answers, and verdicts that never give the answer away."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from mnist_lesson import checks
+from mnist_lesson.checks import QUESTIONS, check, verdict
+
+
+def test_the_answers_are_the_ones_the_lessons_teach():
+    # Worked out independently of the module, the way a learner would.
+    assert QUESTIONS["01-parameters"].answer == 25450
+    assert list(QUESTIONS["01-one-hot"].answer) == [0, 0, 0, 1, 0, 0, 0, 0, 0, 0]
+    assert QUESTIONS["01-batches"].answer == 469
+    assert QUESTIONS["01-loss"].answer == pytest.approx(1.3863, abs=1e-4)
+    assert QUESTIONS["02-row-share"].answer == pytest.approx(0.9548, abs=1e-4)
+
+
+@pytest.mark.parametrize(
+    "question, answer",
+    [
+        ("01-parameters", 25450),
+        ("01-parameters", np.int64(25450)),
+        ("01-parameters", 25450.0),
+        ("01-one-hot", [0, 0, 0, 1, 0, 0, 0, 0, 0, 0]),
+        ("01-one-hot", np.eye(10, dtype="float32")[3]),
+        ("01-batches", 469),
+        ("01-loss", math.log(4)),
+        ("01-loss", 1.386),
+        ("02-mistakes", 168),
+        ("02-row-share", 0.955),
+    ],
+)
+def test_a_right_answer_is_confirmed_with_the_reason(question, answer):
+    result = verdict(question, answer)
+    assert result.correct is True
+    assert result.message.startswith("Right: ") and result.message.endswith(QUESTIONS[question].right)
+
+
+@pytest.mark.parametrize(
+    "question, answer, hint",
+    [
+        ("01-parameters", 25408, "every neuron also has one bias"),
+        ("01-parameters", 25120, "hidden layer alone"),
+        ("01-one-hot", [0, 0, 1, 0, 0, 0, 0, 0, 0, 0], "One place too early"),
+        ("01-batches", 468, "96 images"),
+        ("01-loss", -1.386, "The sign"),
+        ("01-loss", 0.602, "log base 10"),
+        ("02-mistakes", 9832, "number read right"),
+        ("02-row-share", 930, "divide by how many 8s"),
+    ],
+)
+def test_a_typical_wrong_answer_gets_its_own_hint(question, answer, hint):
+    result = verdict(question, answer)
+    assert result.correct is False and hint in result.message
+
+
+@pytest.mark.parametrize(
+    "question, answer",
+    [
+        ("01-parameters", 12345),
+        ("01-one-hot", [1, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        ("01-batches", 470),
+        ("01-loss", 2.302),
+        ("02-mistakes", 169),
+        ("02-row-share", 0.96),
+    ],
+)
+def test_any_other_wrong_answer_gets_the_general_hint(question, answer):
+    result = verdict(question, answer)
+    assert result == checks.Verdict(False, f"Not yet. {QUESTIONS[question].wrong}")
+
+
+def test_no_verdict_reveals_the_answer():
+    for name, question in QUESTIONS.items():
+        shown = {str(question.answer), f"{question.answer:,}" if question.kind == "whole" else ""} - {""}
+        if question.kind == "number":
+            shown = {f"{question.answer:.{digits}f}" for digits in (2, 3, 4)}
+        for wrong in [12345, 0.5, [1] * 10]:
+            message = verdict(name, wrong).message
+            assert not any(text in message for text in shown), (name, message)
+
+
+def test_a_wrong_shape_is_named():
+    result = verdict("01-one-hot", [0, 0, 0, 1])
+    assert result.correct is False and "shape (4,)" in result.message
+
+
+def test_the_placeholder_gets_a_reminder_not_an_error():
+    assert verdict("01-parameters", ...) == checks.Verdict(
+        None, "No answer yet: replace the ... with your answer, then run this cell again."
+    )
+
+
+@pytest.mark.parametrize(
+    "question, answer, says",
+    [
+        ("01-parameters", "25,450", "without quotes or thousands separators; got '25,450' (str)"),
+        ("01-parameters", 25450.5, "Expected a whole number"),
+        ("01-parameters", True, "Expected a number"),
+        ("01-loss", float("nan"), "Expected a finite number"),
+        ("01-loss", None, "Expected a number such as 0.25"),
+        ("01-one-hot", "0001000000", "Expected a list or array of numbers"),
+        ("01-one-hot", [[0, 1], [1]], "Expected a list or array of numbers"),
+        ("01-one-hot", ["0", "1"], "Expected a list or array of numbers"),
+    ],
+)
+def test_a_malformed_answer_says_what_was_expected(question, answer, says):
+    result = verdict(question, answer)
+    assert result.correct is None and says in result.message
+
+
+def test_an_unknown_question_lists_the_known_ones():
+    with pytest.raises(KeyError, match="no self-check called '01-params'.*01-parameters"):
+        verdict("01-params", 1)
+
+
+def test_check_prints_the_verdict(capsys):
+    check("01-batches", 468)
+    assert capsys.readouterr().out == "Not yet. " + QUESTIONS["01-batches"].hints[0][1] + "\n"
