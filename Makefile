@@ -60,7 +60,7 @@ test: data lint check-pairs chromium ## The whole suite: lint, pairing, unit tes
 	MNIST_LESSON_REQUIRE_DATA=1 $(BIN)/python -m pytest tests notebooks $(NBVAL) --durations=12
 	@# The second configuration (README, "What CI compares"): each lesson on the other backend, whose kernels
 	@# take every sum in another order (one core changes no bit on either backend: measured, tests/notebooks/README.md).
-	@# Lessons run in order: 02 loads the model 01 saved.
+	@# Lessons run in order: 02 and 03 load the model 01 saved.
 	@for nb in $(NOTEBOOKS); do \
 	  echo "Second configuration: $$nb under KERAS_BACKEND=$(OTHER_BACKEND)"; \
 	  KERAS_BACKEND=$(OTHER_BACKEND) $(BIN)/python -m pytest $$nb $(NBVAL) || exit 1; \
@@ -131,8 +131,9 @@ check-pairs: $(STAMP) ## Fail if a .md and its .ipynb disagree, lack a partner, 
 spread: data torch ## Execute every lesson under each backend, core count and instruction set; how far outputs move (10 min)
 	$(BIN)/python tools/measure_spread.py
 
-bench: data torch ## Measure lesson 01 on each backend against PyTorch eager and the FLOP limit, with memory (15 min)
+bench: data torch ## Lesson 01 on each backend against PyTorch eager and the FLOP limit; lesson 03's convnet per backend (25 min)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/convnet.py --lesson
 
 clean: ## Remove .venv, caches and generated scratch files (not the data cache, not committed figures)
 	rm -rf $(VENV) .pytest_cache .ruff_cache artifacts benchmarks/results src/*.egg-info

@@ -18,6 +18,8 @@ def test_the_answers_are_the_ones_the_lessons_teach():
     assert QUESTIONS["01-batches"].answer == 469
     assert QUESTIONS["01-loss"].answer == pytest.approx(1.3863, abs=1e-4)
     assert QUESTIONS["02-row-share"].answer == pytest.approx(0.9548, abs=1e-4)
+    assert QUESTIONS["03-output-size"].answer == 24
+    assert QUESTIONS["03-conv-parameters"].answer == 18496
 
 
 @pytest.mark.parametrize(
@@ -33,6 +35,8 @@ def test_the_answers_are_the_ones_the_lessons_teach():
         ("01-loss", 1.386),
         ("02-mistakes", 168),
         ("02-row-share", 0.955),
+        ("03-output-size", 24),
+        ("03-conv-parameters", 18496),
     ],
 )
 def test_a_right_answer_is_confirmed_with_the_reason(question, answer):
@@ -52,6 +56,8 @@ def test_a_right_answer_is_confirmed_with_the_reason(question, answer):
         ("01-loss", 0.602, "log base 10"),
         ("02-mistakes", 9832, "number read right"),
         ("02-row-share", 930, "divide by how many 8s"),
+        ("03-output-size", 26, "3 × 3 filter"),
+        ("03-conv-parameters", 640, "all 32 channels"),
     ],
 )
 def test_a_typical_wrong_answer_gets_its_own_hint(question, answer, hint):

@@ -35,16 +35,17 @@ def execute_in_scratch(
     env_for: Callable[[Path], Mapping[str, str]] = lambda lesson: {},
     prefix: tuple[str, ...] = (),
     timeout: int = 1800,
+    lessons: list[Path] | None = None,
 ) -> list[Path]:
-    """Execute every lesson, in order, in copies under scratch/notebooks; return the executed copies.
+    """Execute every lesson (or those given), in order, in copies under scratch/notebooks; return the copies.
 
     Each lesson runs with env plus env_for(lesson), behind the command prefix (taskset, say);
-    lesson 01 saves its model in scratch, where lesson 02 then finds it.
+    lesson 01 saves its model in scratch, where later lessons then find it.
     """
     (scratch / "notebooks").mkdir(parents=True, exist_ok=True)
     base = dict(env, MNIST_LESSON_MODEL=str(scratch / "01_mnist.keras"))
     executed = []
-    for lesson in LESSONS:
+    for lesson in LESSONS if lessons is None else lessons:
         copy = Path(shutil.copy(lesson, scratch / "notebooks" / lesson.name))
         command = [*prefix, sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute"]
         command += ["--inplace", "--log-level=ERROR", f"--ExecutePreprocessor.timeout={timeout}", str(copy)]

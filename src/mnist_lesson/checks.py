@@ -114,6 +114,32 @@ QUESTIONS: dict[str, Question] = {
             (44 / 974, "That is the share of 8s read wrong; the question asks for the share read right."),
         ),
     ),
+    "03-output-size": Question(
+        kind="whole",
+        answer=28 - 5 + 1,
+        right="the 5 × 5 filter fits in 28 − 5 + 1 = 24 positions along each row (and each column), "
+        "so its output is 24 × 24.",
+        wrong="Without padding the filter must lie entirely inside the image: count the positions "
+        "its left edge can take in a row of 28 pixels.",
+        hints=(
+            (28, "That would need padding: without it, the filter cannot be centred on the border pixels."),
+            (23, "One too few: the filter can start at position 0 and at position 23, and at every one in between."),
+            (26, "That is the answer for a 3 × 3 filter; this one is 5 × 5."),
+        ),
+    ),
+    "03-conv-parameters": Question(
+        kind="whole",
+        answer=3 * 3 * 32 * 64 + 64,
+        right="each of the 64 filters has 3 × 3 weights for each of the 32 channels it reads, "
+        "plus one bias: 3 × 3 × 32 × 64 + 64 = 18,496.",
+        wrong="A filter has kernel height × kernel width weights for every channel it reads, plus one bias; "
+        "then count the filters.",
+        hints=(
+            (3 * 3 * 64 + 64, "Each filter reads all 32 channels of the layer before, with 3 × 3 weights for each."),
+            (3 * 3 * 32 * 64, "You counted the weights; every filter also has one bias."),
+            (13 * 13 * 32 * 64 + 64, "A filter's weights do not depend on the image size: 3 × 3 wherever it slides."),
+        ),
+    ),
 }
 
 

@@ -129,8 +129,11 @@ def filter_response(image, kernel, response):
     left.set_title(f"the digit ({image.shape[0]} × {image.shape[1]})", fontsize=10)
     left.axis("off")
     _symmetric(middle, kernel, f"the filter ({kernel.shape[0]} × {kernel.shape[1]})")
+    limit = float(np.abs(kernel).max()) or 1.0
     for (row, col), weight in np.ndenumerate(kernel):
-        middle.text(col, row, f"{weight:g}", ha="center", va="center", fontsize=11)
+        # White on the dark ends of the colour scale, black elsewhere, so every number stays readable.
+        colour = "white" if abs(weight) > limit / 2 else "black"
+        middle.text(col, row, f"{weight:.2g}", ha="center", va="center", fontsize=11, color=colour)
     shown = _symmetric(right, response, f"its output ({response.shape[0]} × {response.shape[1]})")
     fig.colorbar(shown, ax=right, fraction=0.046, pad=0.04)
     fig.tight_layout()

@@ -134,6 +134,12 @@ def test_run_all_in_jupyterlab(page, lab, lesson):
         evaluated = output_of(panel, "model.evaluate(")
         assert float(re.search(r"accuracy: ([0-9.]+)", evaluated).group(1)) >= 0.97, where
         assert "accuracy on new handwriting" in output_of(panel, "accuracy_new ="), where
+    if lesson.stem == "03_convnets":
+        results = output_of(panel, 'print(f"{name}: {history.history')
+        assert float(re.search(r"val_accuracy: ([0-9.]+)", results).group(1)) >= 0.99, where
+        table = output_of(panel, "networks = {")
+        assert len(re.findall(r"accuracy on new handwriting: 0\.\d{4}", table)) == 3, where
+        assert panel.locator(".jp-CodeCell").filter(has_text="filters_grid(kernels)").locator("img").count() == 1, where
 
 
 def test_markdown_source_opens_as_a_notebook(page, lab):

@@ -37,4 +37,4 @@ def test_stored_outputs_are_clean(path):
 
 
 def test_there_are_lessons_to_check():
-    assert [p.stem for p in NOTEBOOKS][:2] == ["01_mnist", "02_inference"]
+    assert [p.stem for p in NOTEBOOKS][:3] == ["01_mnist", "02_inference", "03_convnets"]
