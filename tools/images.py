@@ -71,7 +71,7 @@ def network_diagram(
     colours = ["tab:gray"] + ["tab:blue"] * (len(sizes) - 2) + ["tab:orange"]
     for (x, ys), size, name, colour in zip(columns, sizes, names, colours):
         ax.scatter(np.full(len(ys), x), ys, s=120, color=colour, edgecolor="black", zorder=2)
-        if size > shown:
+        if size > len(ys):
             ax.text(x + 0.07, 0.5, "⋮", fontsize=16, va="center")
         ax.text(x, 1.0, f"{size:,}\n{name}", ha="center", va="bottom", fontsize=10)
     total = sum(a * b + b for a, b in zip(sizes, sizes[1:]))
@@ -140,7 +140,7 @@ def activations_figure(sums: Sequence[float] = (1.0, -0.5, 0.3, 3.2, -1.2, 2.1, 
     before.set_xticks(range(10))
     after.bar(range(10), probabilities, color="tab:orange")
     after.set_ylim(0, 1)
-    after.set_title("softmax: ten probabilities that add up to 1")
+    after.set_title("softmax: probabilities, total 1")
     after.set_xlabel("digit")
     after.set_xticks(range(10))
     fig.tight_layout()
