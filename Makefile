@@ -53,17 +53,17 @@ lab: data ## Start JupyterLab on lesson 01 (loopback only; prints the URL to ope
 	$(BIN)/python tools/lab.py notebooks/01_mnist.ipynb --port $(PORT)
 
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
-# A lesson's own backend is the one its first cell sets; "the other" is TensorFlow for a JAX lesson, else JAX.
-OTHER_BACKEND = $$(sed -n 's/.*setdefault("KERAS_BACKEND", "\([a-z]*\)").*/\1/p' $${nb%.ipynb}.md | grep -qx tensorflow && echo jax || echo tensorflow)
 
 test: data lint check-pairs chromium ## The whole suite: lint, pairing, unit tests, strict nbval under two configurations, the browser test
 	MNIST_LESSON_REQUIRE_DATA=1 $(BIN)/python -m pytest tests notebooks $(NBVAL) --durations=12
-	@# The second configuration (README, "What CI compares"): each lesson on the other backend, whose kernels
-	@# take every sum in another order (one core changes no bit on either backend: measured, tests/notebooks/README.md).
+	@# The second configuration (README, "What CI checks"; tools/lessons.py says which): a JAX lesson on
+	@# TensorFlow, the TensorFlow lesson on TensorFlow limited to AVX; either way other kernels take every
+	@# sum in another order (one core changes no bit: measured, tests/notebooks/README.md).
 	@# Lessons run in order: 02 and 03 load the model 01 saved.
 	@for nb in $(NOTEBOOKS); do \
-	  echo "Second configuration: $$nb under KERAS_BACKEND=$(OTHER_BACKEND)"; \
-	  KERAS_BACKEND=$(OTHER_BACKEND) $(BIN)/python -m pytest $$nb $(NBVAL) || exit 1; \
+	  config=$$($(BIN)/python tools/lessons.py --second-configuration $$nb) || exit 1; \
+	  echo "Second configuration: $$nb under $$config"; \
+	  env $$config $(BIN)/python -m pytest $$nb $(NBVAL) || exit 1; \
 	done
 
 test-unit: $(STAMP) ## Unit tests only (a few minutes; no lesson is executed)
