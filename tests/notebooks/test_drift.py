@@ -84,7 +84,8 @@ def drift(lesson01: Path) -> set[int]:
     trainable = next(o for o in code_cell(nb, summary).outputs if "Trainable params" in o.data["text/plain"])
     trainable.data = {k: v.replace("669,706", "669,707") for k, v in trainable.data.items()}
 
-    results = find_cell(nb, lambda c: "nbval-tolerance" in c.metadata.get("tags", []) and "val_accuracy:" in str(c.outputs))
+    tagged = [c for c in nb.cells if "nbval-tolerance" in c.metadata.get("tags", [])]
+    results = find_cell(nb, lambda c: c in tagged and "val_accuracy:" in str(c.outputs))
     stored = code_cell(nb, results).outputs[0].text
     val = float(stored.split("val_accuracy:")[1].split()[0])
     replace_in_outputs(code_cell(nb, results), f"val_accuracy: {val:.4f}", f"val_accuracy: {val - 0.02:.4f}")
