@@ -8,12 +8,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 SOURCES := $(sort $(wildcard notebooks/[0-9][0-9]_*.md))
-LINTED := $(wildcard src tests notebooks benchmarks tools)
+LINTED := $(wildcard src tests notebooks benchmarks tools book)
 # Per-cell limit for headless execution; lesson 01's training cell takes under a minute on 2 cores.
 CELL_TIMEOUT ?= 900
 
 .DEFAULT_GOAL := help
-.PHONY: help venv torch data lab test test-unit test-notebooks test-backends test-pythons test-browser chromium run sync execute images lint check-pairs spread bench clean
+.PHONY: help venv torch data lab test test-unit test-notebooks test-backends test-pythons test-browser chromium book run sync execute images lint check-pairs spread bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -101,6 +101,9 @@ chromium:
 	  echo "Note: /usr/bin/chromium is missing, so the browser test will be skipped (sudo apt-get install chromium)."; \
 	fi
 
+book: check-pairs ## Build the course's website from the stored outputs into build/book/html (strict; offline)
+	$(BIN)/python tools/book.py
+
 run: data ## Execute every notebook headlessly, in place, and say where the results are
 	@for nb in $(NOTEBOOKS); do \
 	  echo "Executing $$nb ..."; \
@@ -121,7 +124,7 @@ execute: sync data ## Sync, then re-execute every notebook so all stored outputs
 images: data ## Regenerate the figures in book/images/ from the data
 	$(BIN)/python tools/images.py --out book/images
 
-lint: $(STAMP) ## ruff: lint and format check of src/, tests/, notebooks/, benchmarks/ and tools/
+lint: $(STAMP) ## ruff: lint and format check of src/, tests/, notebooks/, benchmarks/, tools/ and book/
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
 
@@ -136,5 +139,5 @@ bench: data torch ## Lesson 01 on each backend against PyTorch eager and the FLO
 	$(BIN)/python benchmarks/convnet.py --lesson
 
 clean: ## Remove .venv, caches and generated scratch files (not the data cache, not committed figures)
-	rm -rf $(VENV) .pytest_cache .ruff_cache artifacts benchmarks/results src/*.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache artifacts build benchmarks/results src/*.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

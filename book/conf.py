@@ -1,0 +1,33 @@
+"""Sphinx configuration of the course's website, built by `make book` (tools/book.py stages the sources)."""
+
+project = "mnist-lesson"
+author = "the mnist-lesson contributors"
+copyright = "the mnist-lesson contributors"
+html_title = "mnist-lesson: handwritten digits with Keras"
+
+extensions = ["myst_nb"]
+# Only the lessons' executed notebooks are pages; downloads/ holds them and their .md as committed.
+exclude_patterns = ["downloads"]
+root_doc = "index"
+language = "en"
+
+# The stored outputs are the ones CI checked: show them, never execute.
+nb_execution_mode = "off"
+# A warning or error a lesson printed is a defect (CI fails on it), so show it rather than hide it.
+nb_output_stderr = "show"
+# Keras prints a training epoch in several writes; show them as one block, as JupyterLab does.
+nb_merge_streams = True
+# Lessons link each other as 02_inference.ipynb, as JupyterLab does; those must resolve to pages.
+myst_ref_domains = ["std", "doc"]
+
+# Everything the site needs ships in the theme's wheel: no fonts, scripts or templates from elsewhere.
+html_theme = "sphinx_book_theme"
+html_theme_options = {
+    "home_page_in_toc": True,
+    # Its download button would offer the page's source; each lesson links the committed files instead.
+    "use_download_button": False,
+    "show_toc_level": 2,
+    "navigation_with_keys": False,
+}
+html_copy_source = False
+html_last_updated_fmt = None

@@ -1,0 +1,211 @@
+"""The course's website as a reader meets it: built by tools/book.py, served as any static host would,
+read in headless Chromium, every internal link followed."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urldefrag, urljoin, urlparse
+
+import pytest
+
+from tools import book
+
+from .conftest import ROOT, SCREENSHOTS
+
+pytestmark = pytest.mark.browser
+
+LESSONS = sorted(ROOT.glob("notebooks/[0-9][0-9]_*.ipynb"))
+#: One stored output per lesson that a reader must see on its page, as CI checked it.
+STORED = {"01_mnist": "Trainable params: 669,706", "03_convnets": "Trainable params: 225,034"}
+
+
+def title_of(lesson: Path) -> str:
+    first = "".join(json.loads(lesson.read_text())["cells"][0]["source"])
+    return first.splitlines()[0].removeprefix("# ").strip()
+
+
+def last_stream_line(lesson: Path) -> str:
+    """The last line the lesson printed: a stored output that is not in the prose."""
+    lines = [
+        line
+        for cell in json.loads(lesson.read_text())["cells"]
+        for output in cell.get("outputs", [])
+        if output["output_type"] == "stream" and output["name"] == "stdout"
+        for line in "".join(output["text"]).splitlines()
+        if line.strip()
+    ]
+    return lines[-1].strip()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, chromium_path):
+    started = time.monotonic()
+    html = book.build(out=tmp_path_factory.mktemp("book"))
+    print(f"built the site in {time.monotonic() - started:.1f} s")
+    return html
+
+
+@pytest.fixture(scope="module")
+def host(site):
+    """The site on a loopback static server, as a host would serve the folder: a 404 for anything missing."""
+    handler = functools.partial(QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def reader(browser, host):
+    """A browser page that may only load from the site; anything else it asks for is refused and recorded."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    elsewhere: list[str] = []
+
+    def only_the_site(route):
+        if route.request.url.startswith(host):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_the_site)
+    page = context.new_page()
+    page.elsewhere = elsewhere
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def shoot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+def test_the_home_page_lists_every_lesson_in_order(reader, host):
+    reader.goto(host)
+    shot = shoot(reader, "book-home")
+    table = reader.locator("article table a")
+    links = [(a.inner_text(), a.get_attribute("href")) for a in table.all()]
+    assert [href for _, href in links] == [f"notebooks/{p.stem}.html" for p in LESSONS], shot
+    # The table of contents in the sidebar lists them too, under their own titles.
+    sidebar = reader.locator(".bd-sidebar-primary").inner_text()
+    for lesson in LESSONS:
+        assert title_of(lesson) in sidebar, f"{lesson.stem} missing from the sidebar; see {shot}"
+    assert not reader.elsewhere, f"the home page asked for files outside the site: {reader.elsewhere}"
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
+def test_each_lesson_page_shows_its_title_figures_and_stored_outputs(reader, host, lesson):
+    reader.goto(f"{host}notebooks/{lesson.stem}.html")
+    reader.wait_for_load_state("load")
+    shot = shoot(reader, f"book-{lesson.stem}")
+    assert reader.locator("article h1").first.inner_text().strip().rstrip("#").strip() == title_of(lesson), shot
+    images = reader.locator("article img")
+    widths = images.evaluate_all("imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
+    assert widths and all(width > 0 for width in widths), f"figures that did not load: {widths}; see {shot}"
+    outputs = "\n".join(reader.locator("article .cell_output").all_inner_texts())
+    assert last_stream_line(lesson) in outputs, f"the lesson's last printed line is not on its page; see {shot}"
+    if lesson.stem in STORED:
+        assert STORED[lesson.stem] in outputs, f"{STORED[lesson.stem]!r} not in the page's outputs; see {shot}"
+    assert not reader.elsewhere, f"{lesson.stem} asked for files outside the site: {reader.elsewhere}"
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
+def test_each_lesson_page_links_its_notebook_and_its_text_as_committed(reader, host, lesson):
+    reader.goto(f"{host}notebooks/{lesson.stem}.html")
+    for suffix in (".ipynb", ".md"):
+        link = reader.locator(f'article a.download[href$="/{lesson.stem}{suffix}"]')
+        assert link.count() == 1, f"no download link to {lesson.stem}{suffix}"
+        with urllib.request.urlopen(urljoin(reader.url, link.get_attribute("href"))) as reply:
+            assert reply.read() == lesson.with_suffix(suffix).read_bytes(), f"{lesson.stem}{suffix} differs"
+
+
+def test_search_finds_a_lesson(reader, host):
+    reader.goto(f"{host}search.html?q=one-hot")
+    results = reader.locator("#search-results li a")
+    results.first.wait_for(timeout=30_000)
+    shot = shoot(reader, "book-search")
+    assert any("notebooks/01_mnist.html" in (a.get_attribute("href") or "") for a in results.all()), shot
+
+
+class Links(HTMLParser):
+    """The URLs an HTML page refers to (links, images, scripts, styles) and the ids it defines."""
+
+    def __init__(self):
+        super().__init__()
+        self.urls: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if attrs.get("id"):
+            self.ids.add(attrs["id"])
+        for name in ("href", "src"):
+            if attrs.get(name) and not (tag == "link" and attrs.get("rel") == "preconnect"):
+                self.urls.append(attrs[name])
+
+
+def fetch(url: str) -> tuple[int, bytes, str]:
+    try:
+        with urllib.request.urlopen(url) as reply:
+            return reply.status, reply.read(), reply.headers.get_content_type()
+    except urllib.error.HTTPError as error:
+        return error.code, b"", ""
+
+
+def test_every_internal_link_returns_a_page(host):
+    """Crawl from the home page: every link, image, script and style inside the site answers 200, and
+    every #fragment names an id on its page."""
+    pages, queue, seen = {}, [host], {host}
+    broken, fragments = [], []
+    while queue:
+        url = queue.pop()
+        status, body, kind = fetch(url)
+        if status != 200:
+            broken.append(f"{url} ({status})")
+            continue
+        if kind != "text/html":
+            continue
+        parser = Links()
+        parser.feed(body.decode("utf-8"))
+        pages[url] = parser.ids
+        for reference in parser.urls:
+            target, fragment = urldefrag(urljoin(url, reference))
+            if not target.startswith(host):
+                continue  # another site or a mailto: link; the site itself never loads those (tested above)
+            if fragment:
+                fragments.append((url, target, unquote(fragment)))
+            if target not in seen:
+                seen.add(target)
+                queue.append(target)
+    assert not broken, "internal links that do not answer:\n" + "\n".join(broken)
+    lessons = {f"{host}notebooks/{p.stem}.html" for p in LESSONS}
+    assert lessons <= set(pages), f"lesson pages not reachable from the home page: {lessons - set(pages)}"
+    missing = [
+        f"{page} links {target}#{fragment}"
+        for page, target, fragment in fragments
+        if fragment not in pages.get(target, {fragment})
+    ]
+    assert not missing, "links to a #fragment that is not on the page:\n" + "\n".join(missing)
+    assert len(pages) >= len(LESSONS) + 3, f"only {len(pages)} pages found: {sorted(pages)}"
+    assert urlparse(host).path == "/"
