@@ -164,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     shown = site.relative_to(Path.cwd()) if site.is_relative_to(Path.cwd()) else site
     print(f"Built the course's website in {time.monotonic() - started:.0f} s: {shown}/")
     print(f"Open {shown}/index.html in a browser, or publish the folder {shown}/ on any static host.")
+    print(f"Search shows excerpts of each page when the site is served: python3 -m http.server -d {shown}")
     return 0
 
 

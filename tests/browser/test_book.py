@@ -88,6 +88,9 @@ def reader(browser, host):
     context.route("**/*", only_the_site)
     page = context.new_page()
     page.elsewhere = elsewhere
+    # A script that fails leaves a page half-working (the sidebar, search): every such error is recorded.
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
     try:
         yield page
     finally:
@@ -112,6 +115,7 @@ def test_the_home_page_lists_every_lesson_in_order(reader, host):
     for lesson in LESSONS:
         assert title_of(lesson) in sidebar, f"{lesson.stem} missing from the sidebar; see {shot}"
     assert not reader.elsewhere, f"the home page asked for files outside the site: {reader.elsewhere}"
+    assert not reader.errors, f"the home page's scripts failed: {reader.errors}"
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
@@ -128,6 +132,7 @@ def test_each_lesson_page_shows_its_title_figures_and_stored_outputs(reader, hos
     if lesson.stem in STORED:
         assert STORED[lesson.stem] in outputs, f"{STORED[lesson.stem]!r} not in the page's outputs; see {shot}"
     assert not reader.elsewhere, f"{lesson.stem} asked for files outside the site: {reader.elsewhere}"
+    assert not reader.errors, f"{lesson.stem}'s scripts failed: {reader.errors}"
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
@@ -146,6 +151,10 @@ def test_search_finds_a_lesson(reader, host):
     results.first.wait_for(timeout=30_000)
     shot = shoot(reader, "book-search")
     assert any("notebooks/01_mnist.html" in (a.get_attribute("href") or "") for a in results.all()), shot
+    # Each result shows an excerpt of its page, fetched from the site.
+    reader.locator("#search-results li p.context").first.wait_for(timeout=30_000)
+    assert "one-hot" in reader.locator("#search-results li p.context").first.inner_text().lower(), shot
+    assert not reader.errors, f"the search page's scripts failed: {reader.errors}"
 
 
 class Links(HTMLParser):
