@@ -129,8 +129,9 @@ def build(
         source, html = Path(scratch) / "source", Path(scratch) / "html"
         source.mkdir()
         stage(source, notebooks, images, readme)
-        # -W: every warning is an error; --keep-going: report them all; -n: unresolved references too.
-        command = [sys.executable, "-m", "sphinx", "-b", "html", "-c", str(CONF_DIR), "-W", "--keep-going", "-n"]
+        # -W: every warning is an error; --keep-going: report them all; -n: unresolved references too;
+        # -N: plain text (Sphinx colours its messages where it guesses a terminal, on CI for one).
+        command = [sys.executable, "-m", "sphinx", "-b", "html", "-c", str(CONF_DIR), "-W", "--keep-going", "-n", "-N"]
         command += ["-q", "-d", str(Path(scratch) / "doctrees"), str(source), str(html)]
         done = subprocess.run(command, capture_output=True, text=True)
         # Name files as they are in the checkout, not in the scratch folder.
