@@ -23,7 +23,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CONF_DIR = ROOT / "book"
 OUT = ROOT / "build" / "book"
-#: README's lesson table: one row per lesson, linking its executed notebook.
 #: A Sphinx warning located in a notebook: its file, MyST-NB's line number, and the rest.
 CELL_LINE = re.compile(r"^(notebooks/[^:]+\.ipynb):(\d{5,}): (.*)$")
 #: What to do about the warnings a lesson most often gets, by Sphinx's warning type.
@@ -33,6 +32,7 @@ HINTS = {
     "toc.not_included": "Every lesson needs a row in README's lesson table, which is the site's table of contents.",
     "myst.xref_missing": "A link points at a page or heading that does not exist (lessons link as 02_inference.ipynb).",
 }
+#: README's lesson table: one row per lesson, linking its executed notebook.
 LESSON_ROW = re.compile(r"^\| \[[^\]]+\]\((notebooks/[0-9][0-9]_\w+\.ipynb)\)", re.MULTILINE)
 
 RUN_IT_YOURSELF = """
@@ -78,9 +78,9 @@ def download_cell(name: str) -> dict:
     return {"cell_type": "markdown", "metadata": {}, "source": text}
 
 
-def stage(source: Path, notebooks: Path, images: Path, readme: Path) -> list[str]:
-    """Lay out the site's sources in source/ as in the checkout; return the lessons in README's order."""
-    index, lessons = home_page(readme.read_text(encoding="utf-8"))
+def stage(source: Path, notebooks: Path, images: Path, readme: Path) -> None:
+    """Lay out the site's sources in source/ as in the checkout (notebooks/, book/images/, downloads/)."""
+    index, _ = home_page(readme.read_text(encoding="utf-8"))
     (source / "index.md").write_text(index, encoding="utf-8")
     (source / "notebooks").mkdir(parents=True)
     (source / "downloads").mkdir()
@@ -95,7 +95,6 @@ def stage(source: Path, notebooks: Path, images: Path, readme: Path) -> list[str
         notebook["cells"].insert(1, download_cell(lesson.name))
         (source / "notebooks" / lesson.name).write_text(json.dumps(notebook), encoding="utf-8")
     shutil.copytree(images, source / "book" / "images")
-    return lessons
 
 
 def where(problem: str, notebooks: Path) -> str:
