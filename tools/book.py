@@ -31,6 +31,7 @@ HINTS = {
     "`make images` regenerates the course's figures.",
     "toc.not_included": "Every lesson needs a row in README's lesson table, which is the site's table of contents.",
     "myst.xref_missing": "A link points at a page or heading that does not exist (lessons link as 02_inference.ipynb).",
+    "toc.not_readable": "README's lesson table links a lesson that is not in notebooks/.",
 }
 #: README's lesson table: one row per lesson, linking its executed notebook.
 LESSON_ROW = re.compile(r"^\| \[[^\]]+\]\((notebooks/[0-9][0-9]_\w+\.ipynb)\)", re.MULTILINE)
@@ -78,20 +79,37 @@ def download_cell(name: str) -> dict:
     return {"cell_type": "markdown", "metadata": {}, "source": text}
 
 
+def read_notebook(lesson: Path) -> dict:
+    """A lesson's notebook as JSON, or a BookError that says which file is broken."""
+    try:
+        notebook = json.loads(lesson.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BookError(f"{lesson} is not a notebook ({error}); `make sync` rewrites it from its .md.") from None
+    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
+        raise BookError(f"{lesson} has no list of cells; `make sync` rewrites it from its .md.")
+    return notebook
+
+
 def stage(source: Path, notebooks: Path, images: Path, readme: Path) -> None:
     """Lay out the site's sources in source/ as in the checkout (notebooks/, book/images/, downloads/)."""
+    for needed, what in ((readme, "the course's README (its lesson table is the home page)"), (images, "the figures")):
+        if not needed.exists():
+            raise BookError(f"{needed} is missing: {what}. Run `make book` in a complete checkout of the course.")
+    lessons = sorted(notebooks.glob("[0-9][0-9]_*.ipynb"))
+    if not lessons:
+        raise BookError(f"No lessons (NN_topic.ipynb) in {notebooks}: is that the course's notebooks/ folder?")
     index, _ = home_page(readme.read_text(encoding="utf-8"))
     (source / "index.md").write_text(index, encoding="utf-8")
     (source / "notebooks").mkdir(parents=True)
     (source / "downloads").mkdir()
-    for lesson in sorted(notebooks.glob("[0-9][0-9]_*.ipynb")):
+    for lesson in lessons:
         text = lesson.with_suffix(".md")
         if not text.exists():
             raise BookError(f"{text} is missing: every lesson is a Jupytext pair (run `make sync`).")
-        # The pages show a copy with download links under the title; the downloads are the files as committed.
+        notebook = read_notebook(lesson)
+        # The pages show a copy with download links under the title; the downloads are the lesson's own files.
         shutil.copy(lesson, source / "downloads" / lesson.name)
         shutil.copy(text, source / "downloads" / text.name)
-        notebook = json.loads(lesson.read_text(encoding="utf-8"))
         notebook["cells"].insert(1, download_cell(lesson.name))
         (source / "notebooks" / lesson.name).write_text(json.dumps(notebook), encoding="utf-8")
     shutil.copytree(images, source / "book" / "images")
@@ -101,7 +119,10 @@ def where(problem: str, notebooks: Path) -> str:
     """A Sphinx warning about a lesson, with its cell (as in JupyterLab) and the line of its .md to edit."""
     found = CELL_LINE.match(problem)
     if not found:
-        return problem.replace(": WARNING: ", ": ", 1)
+        # The home page is made from README's opening, so its problems are README's.
+        return re.sub(r"^index\.md(:\d+)?: ", "README.md (the lesson table, the site's home page): ", problem).replace(
+            ": WARNING: ", ": ", 1
+        )
     name, line, rest = found.groups()
     # MyST-NB numbers lines (cell index + 1) * 10000 + line; the staged copy has one cell more, at index 1.
     index = int(line) // 10000 - 1
@@ -123,15 +144,23 @@ def build(
     readme: Path = ROOT / "README.md",
 ) -> Path:
     """Build the site into out/html (replaced only when the build succeeds); return out/html."""
-    out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="book-", dir=out) as scratch:
-        source, html = Path(scratch) / "source", Path(scratch) / "html"
+    # Sphinx reports resolved paths; so must the scratch folder be, for messages to name checkout files.
+    out, target = out.resolve(), out.resolve() / "html"
+    if target.exists() and not (target / ".buildinfo").exists():
+        raise BookError(f"{target} exists and is not a site Sphinx built: choose another --out, or move it away.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix="book-", dir=out))
+    except OSError as error:
+        raise BookError(f"Cannot build in {out}: {error.strerror}. Choose another --out.") from None
+    try:
+        source, html = scratch / "source", scratch / "html"
         source.mkdir()
         stage(source, notebooks, images, readme)
         # -W: every warning is an error; --keep-going: report them all; -n: unresolved references too;
         # -N: plain text (Sphinx colours its messages where it guesses a terminal, on CI for one).
         command = [sys.executable, "-m", "sphinx", "-b", "html", "-c", str(CONF_DIR), "-W", "--keep-going", "-n", "-N"]
-        command += ["-q", "-d", str(Path(scratch) / "doctrees"), str(source), str(html)]
+        command += ["-q", "-d", str(scratch / "doctrees"), str(source), str(html)]
         done = subprocess.run(command, capture_output=True, text=True)
         # Name files as they are in the checkout, not in the scratch folder.
         report = (done.stdout + done.stderr).replace(f"{source}/", "")
@@ -143,10 +172,12 @@ def build(
                 + "\n".join(problems or report.splitlines()[-20:])
                 + "".join(f"\n- {hint}" for hint in hints)
             )
-        target = out / "html"
+        # Swap by renames, so that a site is in place at every moment but one.
         if target.exists():
-            shutil.rmtree(target)
-        shutil.move(html, target)
+            target.rename(scratch / "previous")
+        html.rename(target)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return target
 
 

@@ -93,8 +93,58 @@ def test_a_lesson_without_its_md_twin_is_refused(tmp_path):
         book.build(out=tmp_path / "out", notebooks=notebooks)
 
 
+def test_a_lesson_in_the_table_but_not_on_disk_fails_the_build_naming_the_readme(tmp_path):
+    readme = tmp_path / "README.md"
+    text = (ROOT / "README.md").read_text()
+    row = "| [03 · A network that sees shapes"
+    readme.write_text(text.replace(row, "| [04 · More](notebooks/04_more.ipynb) | more |\n" + row, 1))
+    with pytest.raises(book.BookError) as failed:
+        book.build(out=tmp_path / "out", readme=readme)
+    assert "README.md (the lesson table, the site's home page): toctree contains reference to nonexisting" in str(
+        failed.value
+    )
+    assert "README's lesson table links a lesson that is not in notebooks/" in str(failed.value)
+
+
+@pytest.mark.parametrize(
+    "damage, expected",
+    [
+        ("empty", r"No lessons \(NN_topic\.ipynb\) in .*notebooks"),
+        ("json", r"01_mnist\.ipynb is not a notebook .*make sync"),
+        ("cells", r"01_mnist\.ipynb has no list of cells"),
+    ],
+)
+def test_a_broken_notebooks_folder_is_refused_with_what_to_do(tmp_path, damage, expected):
+    notebooks = lessons_copy(tmp_path)
+    if damage == "empty":
+        for lesson in notebooks.glob("*.ipynb"):
+            lesson.unlink()
+    else:
+        (notebooks / "01_mnist.ipynb").write_text('{"cells": ' if damage == "json" else '{"metadata": {}}')
+    with pytest.raises(book.BookError, match=expected):
+        book.build(out=tmp_path / "out", notebooks=notebooks)
+    assert not (tmp_path / "out" / "html").exists()
+
+
+def test_missing_figures_or_readme_are_refused(tmp_path):
+    with pytest.raises(book.BookError, match=r"images is missing: the figures"):
+        book.build(out=tmp_path / "out", images=tmp_path / "images")
+    with pytest.raises(book.BookError, match=r"README\.md is missing: the course's README"):
+        book.build(out=tmp_path / "out", readme=tmp_path / "README.md")
+
+
+def test_a_folder_that_is_not_a_site_is_never_replaced(tmp_path):
+    mine = tmp_path / "out" / "html" / "notes.txt"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("my own notes")
+    with pytest.raises(book.BookError, match=r"html exists and is not a site Sphinx built: choose another --out"):
+        book.build(out=tmp_path / "out")
+    assert mine.read_text() == "my own notes"
+
+
 def test_the_command_says_where_the_site_is_or_what_failed(tmp_path):
-    command = [sys.executable, str(ROOT / "tools" / "book.py"), "--out", str(tmp_path / "out")]
+    # A relative --out, as people type it: messages still name the lesson files, not the scratch copy.
+    command = [sys.executable, str(ROOT / "tools" / "book.py"), "--out", "out"]
     done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "Open out/html/index.html in a browser" in done.stdout
