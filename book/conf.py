@@ -6,9 +6,8 @@ copyright = "the mnist-lesson contributors"
 html_title = "mnist-lesson: handwritten digits with Keras"
 
 extensions = ["myst_nb"]
-# Only the lessons' executed notebooks are pages; downloads/ holds them and their .md as committed.
+# Only the lessons' executed notebooks are pages; downloads/ holds them and their .md as they are in the checkout.
 exclude_patterns = ["downloads"]
-root_doc = "index"
 language = "en"
 
 # The stored outputs are the ones CI checked: show them, never execute.
@@ -30,4 +29,3 @@ html_theme_options = {
     "navigation_with_keys": False,
 }
 html_copy_source = False
-html_last_updated_fmt = None

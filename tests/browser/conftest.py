@@ -19,6 +19,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("MNIST_LESSON_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+#: Every lesson's executed notebook, in order: what both browser tests read.
+LESSONS = sorted(ROOT.glob("notebooks/[0-9][0-9]_*.ipynb"))
 SERVER_TIMEOUT = 60
 # As root Chromium needs --no-sandbox; the rest keep it from calling home on a machine without network.
 CHROMIUM_ARGS = [
@@ -45,6 +47,14 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def screenshot(page, name: str) -> Path:
+    """Save what the page shows as artifacts/screenshots/NAME.png, for a failure message to point at."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
 
 
 def course_copy(tmp: Path) -> Path:

@@ -18,11 +18,10 @@ import pytest
 
 from tools import book
 
-from .conftest import ROOT, SCREENSHOTS
+from .conftest import LESSONS, screenshot
 
 pytestmark = pytest.mark.browser
 
-LESSONS = sorted(ROOT.glob("notebooks/[0-9][0-9]_*.ipynb"))
 #: One stored output per lesson that a reader must see on its page, as CI checked it.
 STORED = {"01_mnist": "Trainable params: 669,706", "03_convnets": "Trainable params: 225,034"}
 
@@ -99,16 +98,9 @@ def reader(browser, host):
         context.close()
 
 
-def shoot(page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path))
-    return path
-
-
 def test_the_home_page_lists_every_lesson_in_order(reader, host):
     reader.goto(host)
-    shot = shoot(reader, "book-home")
+    shot = screenshot(reader, "book-home")
     table = reader.locator("article table a")
     links = [(a.inner_text(), a.get_attribute("href")) for a in table.all()]
     assert [href for _, href in links] == [f"notebooks/{p.stem}.html" for p in LESSONS], shot
@@ -124,7 +116,7 @@ def test_the_home_page_lists_every_lesson_in_order(reader, host):
 def test_each_lesson_page_shows_its_title_figures_and_stored_outputs(reader, host, lesson):
     reader.goto(f"{host}notebooks/{lesson.stem}.html")
     reader.wait_for_load_state("load")
-    shot = shoot(reader, f"book-{lesson.stem}")
+    shot = screenshot(reader, f"book-{lesson.stem}")
     assert reader.locator("article h1").first.inner_text().strip().rstrip("#").strip() == title_of(lesson), shot
     images = reader.locator("article img")
     widths = images.evaluate_all("imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
@@ -151,7 +143,7 @@ def test_search_finds_a_lesson(reader, host):
     reader.goto(f"{host}search.html?q=one-hot")
     results = reader.locator("#search-results li a")
     results.first.wait_for(timeout=30_000)
-    shot = shoot(reader, "book-search")
+    shot = screenshot(reader, "book-search")
     assert any("notebooks/01_mnist.html" in (a.get_attribute("href") or "") for a in results.all()), shot
     # Each result shows an excerpt of its page, fetched from the site.
     reader.locator("#search-results li p.context").first.wait_for(timeout=30_000)

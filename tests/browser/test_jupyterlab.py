@@ -10,11 +10,10 @@ from pathlib import Path
 import jupytext
 import pytest
 
-from .conftest import ROOT, SCREENSHOTS
+from .conftest import LESSONS, ROOT, screenshot
 
 pytestmark = pytest.mark.browser
 
-LESSONS = sorted(ROOT.glob("notebooks/[0-9][0-9]_*.ipynb"))
 RUN_TIMEOUT = 900  # seconds for Run All; lesson 01 trains for a minute or two on 2 cores
 ERROR_MIME = "application/vnd.jupyter.stderr"
 
@@ -40,13 +39,6 @@ def wait_for_idle_kernel(page, timeout: float) -> None:
         time.sleep(1)
     shot = screenshot(page, "kernel-not-idle")
     raise AssertionError(f"the kernel was not idle within {timeout:.0f} s; see {shot}")
-
-
-def screenshot(page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path))
-    return path
 
 
 def run_all(page, panel) -> None:

@@ -9,8 +9,8 @@ lesson it executed: outputs executed on another machine pass CI, and drift does 
 Executing the lessons twice takes a few minutes, hence `slow`.
 
 It executes the lessons on the dense network (01 and 02) only: lesson 03 on its other backend
-(JAX, whose convolutions are about three times slower on a CPU) would add about ten
-minutes, and proves nothing more. Its cross-backend comparison is `make test`'s second
+(JAX, whose convnet trains about four times slower on this CPU) would add about a
+quarter of an hour, and proves nothing more. Its cross-backend comparison is `make test`'s second
 configuration, which compares the same two executions with the same symmetric tolerances
 and checks the floors on the other backend's outputs.
 """
