@@ -6,14 +6,14 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
-SOURCES := $(sort $(wildcard notebooks/[0-9][0-9]_*.md))
+# The lesson registry (tools/lessons.py) knows the lessons; asked only once .venv exists.
+LESSONS = $(BIN)/python -m tools.lessons
 LINTED := $(wildcard src tests notebooks benchmarks tools book)
 # Per-cell limit for headless execution; lesson 01's training cell takes under a minute on 2 cores.
 CELL_TIMEOUT ?= 900
 
 .DEFAULT_GOAL := help
-.PHONY: help venv torch data lab test test-unit test-notebooks test-backends test-pythons test-browser chromium book run sync execute images lint check-pairs spread bench clean
+.PHONY: help venv torch data lab test test-all test-unit test-notebooks test-backends test-pythons test-browser chromium book run sync execute images lint check-pairs spread bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -50,46 +50,39 @@ data: $(STAMP) ## Fetch MNIST into the verified offline cache and print where it
 PORT ?= 8888
 
 lab: data ## Start JupyterLab on lesson 01 (loopback only; prints the URL to open; PORT=8889 for another port)
-	$(BIN)/python tools/lab.py notebooks/01_mnist.ipynb --port $(PORT)
+	$(BIN)/python -m tools.lab notebooks/01_mnist.ipynb --port $(PORT)
 
-NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+PYTEST := MNIST_LESSON_REQUIRE_DATA=1 $(BIN)/python -m pytest
+# Strict nbval with the course's sanitizers, as every check runs it (tools/lessons.py holds the options).
+NBVAL = $$($(LESSONS) nbval-options)
 
-test: data lint check-pairs chromium ## The whole suite: lint, pairing, unit tests, strict nbval under two configurations, the browser test
-	MNIST_LESSON_REQUIRE_DATA=1 $(BIN)/python -m pytest tests notebooks $(NBVAL) --durations=12
-	@# The second configuration (README, "What CI checks"; tools/lessons.py says which): a JAX lesson on
-	@# TensorFlow, the TensorFlow lesson on TensorFlow limited to AVX; either way other kernels take every
-	@# sum in another order (one core changes no bit: measured, tests/notebooks/README.md).
-	@# Lessons run in order: 02 and 03 load the model 01 saved.
-	@for nb in $(NOTEBOOKS); do \
-	  config=$$($(BIN)/python tools/lessons.py --second-configuration $$nb) || exit 1; \
-	  echo "Second configuration: $$nb under $$config"; \
-	  env $$config $(BIN)/python -m pytest $$nb $(NBVAL) || exit 1; \
-	done
+test: data lint check-pairs chromium ## What CI runs: lint, pairing, unit tests, each lesson once under strict nbval, browser, website; second configurations whose inputs changed
+	@# Each lesson is executed once here, on its own backend, in order (02 and 03 load the model 01 saves,
+	@# in scratch: no test writes artifacts/). The browser test runs lesson 01 in JupyterLab and opens the others.
+	$(PYTEST) tests notebooks $(NBVAL) --durations=12
+	@# The second configuration of every lesson whose inputs changed since it last passed (docs/checks.md).
+	$(LESSONS) second-configuration
 
-test-unit: $(STAMP) ## Unit tests only (a few minutes; no lesson is executed)
-	$(BIN)/python -m pytest tests -m "not slow and not browser"
+test-all: data lint check-pairs chromium torch ## Everything, before a release: also every lesson in JupyterLab, every second configuration, backend, one core and AVX (TEST_PYTHONS=1: every Python too)
+	MNIST_LESSON_BROWSER_LESSONS=all $(PYTEST) tests notebooks $(NBVAL) --durations=20
+	$(LESSONS) second-configuration --all
+	$(LESSONS) configurations
+	@if [ -n "$(TEST_PYTHONS)" ]; then $(MAKE) --no-print-directory test-pythons; fi
 
-test-notebooks: data ## Every notebook under strict nbval, and nothing else
-	$(BIN)/python -m pytest notebooks $(NBVAL)
+test-unit: $(STAMP) ## Unit tests only (no lesson is executed, no browser)
+	$(BIN)/python -m pytest tests -m "not browser"
 
-# Each backend; JAX and TensorFlow also on one core and limited to AVX (XLA and oneDNN each have their own switch).
-CONFIGURATIONS := "KERAS_BACKEND=jax" "KERAS_BACKEND=tensorflow" "KERAS_BACKEND=torch" \
-  "KERAS_BACKEND=jax taskset -c 0" "KERAS_BACKEND=tensorflow taskset -c 0" \
-  "KERAS_BACKEND=jax XLA_FLAGS=--xla_cpu_max_isa=AVX" "KERAS_BACKEND=tensorflow ONEDNN_MAX_CPU_ISA=AVX"
+test-notebooks: data ## Every lesson under strict nbval on its own backend, and nothing else
+	$(PYTEST) notebooks $(NBVAL)
 
-test-backends: data torch ## Every notebook under strict nbval on each backend, on one core, and limited to AVX (10 min)
-	@echo "The backend-dependent unit tests, PyTorch included"
-	$(BIN)/python -m pytest tests/test_repro.py tests/test_models.py -q
-	@for config in $(CONFIGURATIONS); do \
-	  echo "Every notebook under: $$config"; \
-	  env $$config $(BIN)/python -m pytest notebooks $(NBVAL) -q || { echo "FAILED under: $$config"; exit 1; }; \
-	done
+test-backends: data torch ## Every lesson under every configuration of make test-all but its own backend and second one
+	$(LESSONS) configurations
 
-test-pythons: data ## Each supported Python found here: a throw-away .venv, the unit tests and lesson 01 under nbval (4 min each)
-	$(BIN)/python tools/test_pythons.py $(PYTHONS)
+test-pythons: data ## Each supported Python found here: a throw-away .venv, the unit tests and lesson 01 under nbval
+	$(BIN)/python -m tools.test_pythons $(PYTHONS)
 
-test-browser: data chromium ## Run every lesson in JupyterLab in headless Chromium (tests/browser)
-	$(BIN)/python -m pytest tests/browser -m browser
+test-browser: data chromium ## Run every lesson in JupyterLab in headless Chromium, and read the website
+	MNIST_LESSON_BROWSER_LESSONS=all $(PYTEST) tests/browser -m browser
 
 # Debian's Chromium for the browser test, installed where missing when we may (root, as in CI).
 chromium:
@@ -102,41 +95,34 @@ chromium:
 	fi
 
 book: check-pairs ## Build the course's website from the stored outputs into build/book/html (strict; offline)
-	$(BIN)/python tools/book.py
+	$(BIN)/python -m tools.book
 
-run: data ## Execute every notebook headlessly, in place, and say where the results are
-	@for nb in $(NOTEBOOKS); do \
-	  echo "Executing $$nb ..."; \
-	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace --log-level=WARN \
-	    --ExecutePreprocessor.timeout=$(CELL_TIMEOUT) --ExecutePreprocessor.record_timing=False "$$nb" || exit 1; \
-	done
-	@echo "Done. The executed notebooks, with their outputs, are: $(NOTEBOOKS)"
-	@echo "Open them with 'make lab', or read them in any notebook viewer."
+run: data ## Execute every lesson headlessly, in place, in order, and say where the results are
+	$(LESSONS) run --timeout $(CELL_TIMEOUT)
 
 sync: $(STAMP) ## Bring every .ipynb's cells in line with its .md (outputs of unchanged cells kept)
-	$(BIN)/jupytext --sync $(SOURCES)
+	$(BIN)/jupytext --sync $$($(LESSONS) paths --md)
 
 execute: sync data ## Sync, then re-execute every notebook so all stored outputs come from the current code
 	@$(MAKE) --no-print-directory run
 	@# Executing rewrites the .ipynb only; re-sync so the pair's timestamps agree again.
-	$(BIN)/jupytext --sync $(SOURCES)
+	$(BIN)/jupytext --sync $$($(LESSONS) paths --md)
 
 images: data ## Regenerate the figures in book/images/ from the data
-	$(BIN)/python tools/images.py --out book/images
+	$(BIN)/python -m tools.images --out book/images
 
 lint: $(STAMP) ## ruff: lint and format check of src/, tests/, notebooks/, benchmarks/, tools/ and book/
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
 
 check-pairs: $(STAMP) ## Fail if a .md and its .ipynb disagree, lack a partner, or hold unexecuted code
-	$(BIN)/python tools/pairing.py notebooks
+	$(BIN)/python -m tools.pairing notebooks
 
-spread: data torch ## Execute every lesson under each backend, core count and instruction set; how far outputs move (10 min)
-	$(BIN)/python tools/measure_spread.py
+spread: data torch ## Execute every lesson under every configuration; how far each stored output moves (docs/checks.md)
+	$(BIN)/python -m tools.measure_spread
 
-bench: data torch ## Lesson 01 on each backend against PyTorch eager and the FLOP limit; lesson 03's convnet per backend (25 min)
-	$(BIN)/python benchmarks/run.py
-	$(BIN)/python benchmarks/convnet.py --lesson
+bench: data torch ## Each lesson's headless time against its budget; lesson 01 per backend; lesson 03's convnet per backend
+	$(BIN)/python -m benchmarks.run
 
 clean: ## Remove .venv, caches and generated scratch files (not the data cache, not committed figures)
 	rm -rf $(VENV) .pytest_cache .ruff_cache artifacts build benchmarks/results src/*.egg-info

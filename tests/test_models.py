@@ -18,7 +18,7 @@ from mnist_lesson import models, paths
 def test_model_path_is_in_the_checkout_and_gitignored(monkeypatch):
     monkeypatch.delenv(models.MODEL_ENV, raising=False)
     path = models.trained_model_path()
-    root = Path(__file__).resolve().parents[1]
+    root = paths.CHECKOUT
     assert path == root / "artifacts" / "01_mnist.keras"
     assert "artifacts/" in (root / ".gitignore").read_text().split()
 

@@ -199,7 +199,7 @@ def make_images(out_dir: Path = BOOK_IMAGES) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line for `make images`."""
-    parser = argparse.ArgumentParser(prog="python tools/images.py", description="Regenerate book/images/.")
+    parser = argparse.ArgumentParser(prog="python -m tools.images", description="Regenerate book/images/.")
     parser.add_argument("--out", type=Path, default=BOOK_IMAGES, help="folder to write into (default: %(default)s)")
     args = parser.parse_args(argv)
     for path in make_images(args.out):

@@ -16,9 +16,10 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from mnist_lesson.paths import CHECKOUT
+
+ROOT = CHECKOUT
 
 
 def command(lesson: str, port: int, open_browser: bool, is_root: bool) -> list[str]:

@@ -1,78 +1,403 @@
-"""The lessons as the course's tools see them: their order, their own backend, executing them in a scratch copy.
+"""The course's lesson registry: which lessons exist, their order, backend, dependencies and configurations.
 
-Shared by tools/measure_spread.py and tests/notebooks/test_drift.py (course tooling).
+Everything that needs to know the lessons asks here: the Makefile (``python -m tools.lessons``),
+the tests, the benchmarks, the website build and the spread tool. A lesson is a Jupytext pair
+``notebooks/NN_topic.md`` / ``NN_topic.ipynb``; everything else about it is read from its own
+text, so adding a lesson means adding its pair and nothing here:
+
+* its **own backend** is the one its first cell sets (``os.environ.setdefault("KERAS_BACKEND", …)``);
+* the lessons it **loads** a trained model from are those whose model it asks for
+  (``ensure_trained_model()`` is lesson 01's; ``trained_model_path("NN_topic")`` names another);
+* its **second configuration**, the other environment CI checks its stored outputs under, follows
+  from its own backend (``SECOND_CONFIGURATION``), and so do the configurations of ``make test-all``.
+
+``execute()`` is the one way the course's tools execute lessons outside nbval: in a scratch copy,
+in order, with the trained models redirected into scratch, so a learner's ``artifacts/`` is never
+touched. ``second_configuration_key()`` is what ``make test`` compares with the record of the last
+pass under the second configuration (docs/checks.md, "The second configuration").
 """
 
 from __future__ import annotations
 
+import argparse
+import hashlib
+import json
+import os
 import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+import tempfile
+import time
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
-from mnist_lesson.paths import NOTEBOOKS
+from mnist_lesson.models import MODEL_ENV
+from mnist_lesson.paths import CHECKOUT, NOTEBOOKS
 
-#: Every lesson's executed notebook, in the order they run (lesson 02 loads the model lesson 01 saves).
-LESSONS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-OWN_BACKEND = re.compile(r'setdefault\("KERAS_BACKEND", "(\w+)"\)')
+#: What a lesson's files are called: two digits, an underscore, a topic (the only place this is spelled).
+LESSON_GLOB = "[0-9][0-9]_*"
+#: How a lesson's first cell picks its backend.
+OWN_BACKEND = re.compile(r'os\.environ\.setdefault\("KERAS_BACKEND", "(\w+)"\)')
+#: How a lesson asks for a model another lesson saved: lesson 01's, or one named by its stem.
+LOADS_LESSON_01 = re.compile(r"\bensure_trained_model\(")
+LOADS_NAMED = re.compile(r'\btrained_model_path\("(\w+)"\)')
+FIRST_LESSON = "01_mnist"
 
-
-def own_backend(lesson: Path) -> str:
-    """The backend a lesson's first cell picks."""
-    return OWN_BACKEND.search(Path(lesson).with_suffix(".md").read_text()).group(1)
-
-
-def other_backend(lesson: Path) -> str:
-    """The second backend CI checks a lesson on: TensorFlow for a JAX lesson, else JAX."""
-    return "jax" if own_backend(lesson) == "tensorflow" else "tensorflow"
-
-
-#: CI's second configuration of a lesson, by its own backend (README, "What CI checks"). A JAX lesson
-#: runs on TensorFlow: other random weights, other kernels. A TensorFlow lesson (the convnet) would
-#: take five times as long on JAX, so CI runs it on TensorFlow limited to AVX instead, whose
-#: kernels take every sum in another order; JAX and PyTorch are checked by `make test-backends`.
+#: CI's second configuration of a lesson, by its own backend. A JAX lesson runs on TensorFlow: other
+#: random weights, other kernels. A TensorFlow lesson (the convnet) runs on TensorFlow limited to AVX,
+#: whose kernels take every sum in another order; on JAX its convolutions are several times slower
+#: (docs/performance.md), so that comparison is left to `make test-all`.
 SECOND_CONFIGURATION = {
     "jax": {"KERAS_BACKEND": "tensorflow"},
     "tensorflow": {"KERAS_BACKEND": "tensorflow", "ONEDNN_MAX_CPU_ISA": "AVX"},
 }
+#: Every backend Keras runs the course on; `make test-all` checks each lesson on each.
+BACKENDS = ("jax", "tensorflow", "torch")
+#: How each backend is limited to AVX instructions (XLA and oneDNN each have their own switch).
+AVX_ONLY = {"jax": {"XLA_FLAGS": "--xla_cpu_max_isa=AVX"}, "tensorflow": {"ONEDNN_MAX_CPU_ISA": "AVX"}}
+
+#: The strict nbval options every execution under nbval uses (make test, the second configuration, test-all).
+NBVAL = ("--nbval", "--nbval-current-env", "--nbval-sanitize-with", str(CHECKOUT / "tests" / "nbval_sanitize.cfg"))
+#: Where `make test` records, per lesson, the inputs under which its second configuration last passed.
+RECORD = CHECKOUT / "tests" / "notebooks" / "second_configuration.json"
+#: What else a lesson's stored outputs depend on, besides the lesson and the lessons it loads from.
+KEY_INPUTS = (
+    "src/mnist_lesson",  # the helpers the lessons import
+    "tools/nbval_tolerance.py",  # how weight-dependent outputs are compared
+    "tests/nbval_sanitize.cfg",  # what nbval hides before comparing
+    "requirements.txt",  # every package of the environment, pinned
+)
 
 
-def second_configuration(lesson: Path) -> dict[str, str]:
-    """The environment CI checks a lesson under a second time."""
-    return dict(SECOND_CONFIGURATION[own_backend(lesson)])
+@dataclass(frozen=True)
+class Configuration:
+    """An environment to execute a lesson in: variables, and a command prefix (taskset, say)."""
+
+    name: str
+    env: Mapping[str, str]
+    prefix: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return self.name
 
 
-def execute_in_scratch(
+@dataclass(frozen=True)
+class Lesson:
+    """One lesson: a notebooks/NN_topic.md (the source) and NN_topic.ipynb (executed) pair."""
+
+    notebook: Path
+
+    @property
+    def stem(self) -> str:
+        return self.notebook.stem
+
+    @property
+    def md(self) -> Path:
+        return self.notebook.with_suffix(".md")
+
+    @cached_property
+    def source(self) -> str:
+        return self.md.read_text(encoding="utf-8")
+
+    @cached_property
+    def own_backend(self) -> str:
+        """The backend the lesson's first cell picks."""
+        found = OWN_BACKEND.search(self.source)
+        if found is None:
+            raise ValueError(
+                f'{self.md} sets no backend: its first cell needs os.environ.setdefault("KERAS_BACKEND", …)'
+            )
+        return found.group(1)
+
+    @cached_property
+    def loads(self) -> tuple[str, ...]:
+        """The stems of the lessons whose trained models this lesson loads."""
+        named = set(LOADS_NAMED.findall(self.source)) - {self.stem}
+        if LOADS_LESSON_01.search(self.source) and self.stem != FIRST_LESSON:
+            named.add(FIRST_LESSON)
+        return tuple(sorted(named))
+
+    @property
+    def second_configuration(self) -> Configuration:
+        """The environment CI checks this lesson's stored outputs under a second time."""
+        env = SECOND_CONFIGURATION[self.own_backend]
+        return Configuration(" ".join(f"{k}={v}" for k, v in env.items()), dict(env))
+
+    @property
+    def configurations(self) -> list[Configuration]:
+        """What `make test-all` checks the lesson under: every backend, and its own on one core and limited to AVX."""
+        own = self.own_backend
+        found = [Configuration(f"KERAS_BACKEND={b}", {"KERAS_BACKEND": b}) for b in BACKENDS]
+        found.append(Configuration(f"KERAS_BACKEND={own} on one core", {"KERAS_BACKEND": own}, ("taskset", "-c", "0")))
+        avx = {"KERAS_BACKEND": own, **AVX_ONLY[own]}
+        found.append(Configuration(" ".join(f"{k}={v}" for k, v in avx.items()), avx))
+        return found
+
+    def checked_elsewhere(self, configuration: Configuration) -> bool:
+        """Whether `make test` already checks this configuration: the lesson's own backend, or its second one."""
+        plain = not configuration.prefix
+        own = {"KERAS_BACKEND": self.own_backend}
+        return plain and dict(configuration.env) in (own, dict(self.second_configuration.env))
+
+
+def lessons(folder: Path = NOTEBOOKS) -> list[Lesson]:
+    """Every lesson in a notebooks folder, in the order they run."""
+    return [Lesson(path) for path in sorted(Path(folder).glob(f"{LESSON_GLOB}.ipynb"))]
+
+
+def is_lesson(path: Path) -> bool:
+    """Whether a file name is a lesson's (NN_topic.ipynb or .md)."""
+    return Path(path).match(f"{LESSON_GLOB}.ipynb") or Path(path).match(f"{LESSON_GLOB}.md")
+
+
+def lesson(stem: str, folder: Path = NOTEBOOKS) -> Lesson:
+    """The lesson with that stem ('03_convnets'), or a ValueError naming those that exist."""
+    found = {each.stem: each for each in lessons(folder)}
+    if stem not in found:
+        raise ValueError(f"no lesson {stem!r} in {folder}; the lessons are {', '.join(found)}")
+    return found[stem]
+
+
+def with_dependencies(chosen: Iterable[Lesson], every: list[Lesson]) -> list[Lesson]:
+    """The chosen lessons and every lesson they load a model from (transitively), in the course's order."""
+    by_stem = {each.stem: each for each in every}
+    wanted, todo = set(), [each.stem for each in chosen]
+    while todo:
+        stem = todo.pop()
+        if stem not in wanted:
+            wanted.add(stem)
+            for needed in by_stem[stem].loads:
+                if needed not in by_stem:
+                    raise ValueError(f"{stem} loads the model of {needed}, which is not a lesson")
+                todo.append(needed)
+    return [each for each in every if each.stem in wanted]
+
+
+def scratch_env(scratch: Path, base: Mapping[str, str] | None = None, **extra: str) -> dict[str, str]:
+    """An environment for executing lessons whose trained models go to scratch, never to artifacts/."""
+    env = {k: v for k, v in (os.environ if base is None else base).items() if k != "KERAS_BACKEND"}
+    return dict(env, **{MODEL_ENV: str(Path(scratch) / f"{FIRST_LESSON}.keras")}, **extra)
+
+
+def _nbconvert(notebook: Path, env: Mapping[str, str], prefix: tuple[str, ...], timeout: int, timing: bool) -> None:
+    """Execute one notebook file in place, headlessly, or raise with the end of what it said."""
+    command = [*prefix, sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace"]
+    command += ["--log-level=ERROR", f"--ExecutePreprocessor.timeout={timeout}", str(notebook)]
+    # Each cell's start and end in its metadata: what the benchmarks read; left out of committed notebooks.
+    command += [f"--ExecutePreprocessor.record_timing={timing}"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{notebook.name} failed to execute:\n{done.stderr[-3000:]}")
+
+
+def execute(
+    chosen: Iterable[Lesson],
     scratch: Path,
-    env: Mapping[str, str],
-    env_for: Callable[[Path], Mapping[str, str]] = lambda lesson: {},
-    prefix: tuple[str, ...] = (),
+    configuration: Configuration | None = None,
     timeout: int = 1800,
-    lessons: list[Path] | None = None,
+    last_cell: str | None = None,
 ) -> list[Path]:
-    """Execute every lesson (or those given), in order, in copies under scratch/notebooks; return the copies.
+    """Execute lessons in order, in copies under scratch/notebooks, models in scratch; return the copies.
 
-    Each lesson runs with env plus env_for(lesson), behind the command prefix (taskset, say);
-    lesson 01 saves its model in scratch, where later lessons then find it.
+    Each copy records its cells' timings; last_cell, if given, is appended to each copy and run last.
     """
-    (scratch / "notebooks").mkdir(parents=True, exist_ok=True)
-    base = dict(env, MNIST_LESSON_MODEL=str(scratch / "01_mnist.keras"))
+    folder = Path(scratch) / "notebooks"
+    folder.mkdir(parents=True, exist_ok=True)
+    env = scratch_env(scratch, **dict(configuration.env if configuration else {}))
     executed = []
-    for lesson in LESSONS if lessons is None else lessons:
-        copy = Path(shutil.copy(lesson, scratch / "notebooks" / lesson.name))
-        command = [*prefix, sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute"]
-        command += ["--inplace", "--log-level=ERROR", f"--ExecutePreprocessor.timeout={timeout}", str(copy)]
-        done = subprocess.run(command, env=dict(base, **env_for(lesson)), capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"{lesson.name} failed to execute:\n{done.stderr[-3000:]}")
+    for each in chosen:
+        copy = Path(shutil.copy(each.notebook, folder / each.notebook.name))
+        if last_cell is not None:
+            notebook = json.loads(copy.read_text())
+            notebook["cells"].append(
+                {"cell_type": "code", "metadata": {}, "source": last_cell, "outputs": [], "execution_count": None}
+            )
+            copy.write_text(json.dumps(notebook))
+        try:
+            _nbconvert(copy, env, configuration.prefix if configuration else (), timeout, timing=True)
+        except RuntimeError as failure:
+            raise RuntimeError(f"under {configuration or 'its own backend'}: {failure}") from None
         executed.append(copy)
     return executed
 
 
+def execute_in_place(chosen: Iterable[Lesson], timeout: int = 1800) -> None:
+    """Execute lessons in order in the checkout, storing their outputs (`make run`); models go to artifacts/."""
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}  # each lesson picks its own
+    for each in chosen:
+        print(f"Executing {each.notebook.relative_to(CHECKOUT)} …", flush=True)
+        _nbconvert(each.notebook, env, (), timeout, timing=False)
+
+
+def nbval(chosen: list[Lesson], scratch: Path, configuration: Configuration, extra: Iterable[str] = ()) -> int:
+    """Strict nbval over lessons in order under a configuration, models in scratch; pytest's exit code."""
+    env = scratch_env(scratch, **dict(configuration.env))
+    command = [*configuration.prefix, sys.executable, "-m", "pytest", *(str(each.notebook) for each in chosen)]
+    command += [*NBVAL, "-p", "no:cacheprovider", "-q", "--lesson-models", str(scratch), *extra]
+    return subprocess.run(command, env=env, cwd=CHECKOUT).returncode
+
+
+# ------------------------------------------------------------------ the second configuration's record
+
+
+def _digest_files(paths: Iterable[Path], root: Path, digest) -> None:
+    for path in sorted(paths):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+
+
+def second_configuration_key(chosen: Lesson, every: list[Lesson], root: Path = CHECKOUT) -> str:
+    """A digest of everything the lesson's second-configuration run depends on (docs/checks.md says what and why)."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps(dict(chosen.second_configuration.env), sort_keys=True).encode())
+    for each in with_dependencies([chosen], every):
+        digest.update(each.notebook.name.encode() + b"\0" + each.notebook.read_bytes() + b"\0")
+    for name in KEY_INPUTS:
+        path = root / name
+        if not path.exists():
+            raise FileNotFoundError(f"{path} is missing: the second configuration's key is made from it")
+        _digest_files(path.rglob("*") if path.is_dir() else [path], root, digest)
+    # Of pyproject.toml only what pytest and nbval read: the default tolerance and the plugins (not ruff's settings).
+    pytest_options = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    digest.update(json.dumps(pytest_options, sort_keys=True).encode())
+    return digest.hexdigest()[:16]
+
+
+def read_record(path: Path = RECORD) -> dict:
+    """The record of second-configuration passes: {lesson stem: {"key": …, "configuration": …, "passed": date}}."""
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    except json.JSONDecodeError as error:
+        sys.exit(f"{path} is not valid JSON ({error}): delete it and run `make test` to record it anew.")
+
+
+def write_record(record: dict, path: Path = RECORD) -> None:
+    """Write the record atomically, keys sorted, so a change shows as a small diff."""
+    partial = path.with_name(f".{path.name}.part")
+    partial.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    os.replace(partial, path)
+
+
+def run_second_configurations(every: list[Lesson], everything: bool = False, record_path: Path = RECORD) -> int:
+    """Run the second configuration of every lesson whose key changed (all with everything); record passes."""
+    record = read_record(record_path)
+    keys = {each.stem: second_configuration_key(each, every) for each in every}
+    stale = [each for each in every if everything or record.get(each.stem, {}).get("key") != keys[each.stem]]
+    for each in every:
+        if each not in stale:
+            key = keys[each.stem]
+            print(f"Second configuration of {each.stem}: skipped, it passed under key {key} ({record_path.name})")
+    # A lesson that loads another's model needs that model trained under the same configuration.
+    to_run = with_dependencies(stale, every)
+    if not to_run:
+        return 0
+    with tempfile.TemporaryDirectory(prefix="second-configuration-") as scratch:
+        for each in to_run:
+            why = "its inputs changed" if each in stale else "a later lesson loads its model"
+            print(f"Second configuration of {each.stem} ({why}): {each.second_configuration}", flush=True)
+            started = time.monotonic()
+            if nbval([each], Path(scratch), each.second_configuration) != 0:
+                print(f"FAILED: {each.stem} under {each.second_configuration}")
+                return 1
+            record[each.stem] = {
+                "key": keys[each.stem],
+                "configuration": str(each.second_configuration),
+                "passed": time.strftime("%Y-%m-%d"),
+                "seconds": round(time.monotonic() - started),
+            }
+            write_record(record, record_path)
+    print(f"Recorded in {record_path}: commit it with the lessons it checked.")
+    return 0
+
+
+def plan(every: list[Lesson], skip_checked: bool = True) -> list[tuple[Configuration, list[Lesson]]]:
+    """Each configuration of `make test-all` with the lessons checked under it (and those they load from), in order.
+
+    With skip_checked, a lesson's own backend and its second configuration are left out: `make test`
+    and `second-configuration --all` run those.
+    """
+    by_name: dict[str, tuple[Configuration, list[Lesson]]] = {}
+    for each in every:
+        for configuration in each.configurations:
+            if not (skip_checked and each.checked_elsewhere(configuration)):
+                by_name.setdefault(configuration.name, (configuration, []))[1].append(each)
+    # A lesson that loads another's model needs that model trained under the same configuration.
+    return [(configuration, with_dependencies(chosen, every)) for configuration, chosen in by_name.values()]
+
+
+def run_configurations(every: list[Lesson]) -> int:
+    """Every lesson under each configuration of `make test-all` that `make test` does not check already."""
+    failed = []
+    for configuration, chosen in plan(every):
+        with tempfile.TemporaryDirectory(prefix="configuration-") as scratch:
+            for each in chosen:
+                started = time.monotonic()
+                print(f"{each.stem} under {configuration}", flush=True)
+                if nbval([each], Path(scratch), configuration) != 0:
+                    failed.append(f"{each.stem} under {configuration}")
+                    break
+                print(f"  passed in {time.monotonic() - started:.0f} s", flush=True)
+    for failure in failed:
+        print(f"FAILED: {failure}")
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.lessons", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="the lessons in order: stem, own backend, second configuration, loads")
+    paths = commands.add_parser("paths", help="the lessons' .ipynb files in order (--md: their .md sources)")
+    paths.add_argument("--md", action="store_true")
+    commands.add_parser("nbval-options", help="the strict nbval options every check uses")
+    run = commands.add_parser("run", help="execute every lesson in place, in order (`make run`)")
+    run.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    second = commands.add_parser("second-configuration", help="run the second configuration where its key changed")
+    second.add_argument("--all", action="store_true", help="ignore the record and run every lesson's")
+    commands.add_parser("configurations", help="every lesson under every configuration of `make test-all`")
+    commands.add_parser("key", help="print each lesson's second-configuration key and whether it is recorded")
+    args = parser.parse_args(argv)
+    every = lessons()
+    if args.command == "list":
+        for each in every:
+            loads = ", ".join(each.loads) or "nothing"
+            print(
+                f"{each.stem}: own backend {each.own_backend}; second configuration {each.second_configuration}; "
+                f"loads {loads}"
+            )
+        return 0
+    if args.command == "paths":
+        print(" ".join(str((each.md if args.md else each.notebook).relative_to(CHECKOUT)) for each in every))
+        return 0
+    if args.command == "nbval-options":
+        print(" ".join(NBVAL))
+        return 0
+    if args.command == "run":
+        try:
+            execute_in_place(every, args.timeout)
+        except RuntimeError as failure:
+            print(failure, file=sys.stderr)
+            return 1
+        print("Done. The executed notebooks, with their outputs: " + ", ".join(e.notebook.name for e in every))
+        print("Open them with `make lab`, or read them in any notebook viewer.")
+        return 0
+    if args.command == "key":
+        record = read_record()
+        for each in every:
+            key = second_configuration_key(each, every)
+            state = "recorded" if record.get(each.stem, {}).get("key") == key else "NOT recorded: make test runs it"
+            print(f"{each.stem} {key} {state}")
+        return 0
+    if args.command == "second-configuration":
+        return run_second_configurations(every, everything=args.all)
+    return run_configurations(every)
+
+
 if __name__ == "__main__":
-    # `python tools/lessons.py --second-configuration notebooks/03_convnets.ipynb` prints KEY=VALUE pairs for env.
-    if len(sys.argv) != 3 or sys.argv[1] != "--second-configuration":
-        sys.exit("usage: python tools/lessons.py --second-configuration LESSON.ipynb")
-    print(" ".join(f"{key}={value}" for key, value in second_configuration(Path(sys.argv[2])).items()))
+    sys.exit(main())

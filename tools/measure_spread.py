@@ -1,9 +1,9 @@
 """How far the lessons' stored outputs move between machines and backends: the figures behind the tolerances.
 
-Every lesson is executed in a scratch copy under each configuration (a backend, the
-cores it may use, the instruction set its kernels may use); lesson 02 of a
-configuration loads the model that lesson 01 saved under the same configuration. Each
-fresh output is then compared with the committed one:
+Every lesson is executed in a scratch copy under each configuration the lesson registry
+lists for it (every backend; its own backend on one core and limited to AVX); a lesson that
+loads another's model loads the one saved under the same configuration. Each fresh output
+is then compared with the committed one:
 
 * cells tagged ``nbval-tolerance``: the largest absolute difference between their
   numbers, how many numbers differ at all, and, for ``nbval_min_overlap`` cells, how many
@@ -11,8 +11,8 @@ fresh output is then compared with the committed one:
 * every other compared cell (untagged, not ``nbval-ignore-output``): whether its text is
   verbatim the same, since a difference there means a cell is in the wrong class.
 
-Run with ``make spread`` (about 10 minutes on 2 cores); the table goes to stdout and
-``artifacts/spread/spread.json``, and tests/notebooks/README.md quotes it. After editing
+Run with ``make spread``; the table goes to stdout and ``artifacts/spread/spread.json``,
+and docs/checks.md quotes it. After editing
 only a cell's tolerance metadata, ``--compare-only`` re-checks the copies already executed.
 """
 
@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import ast
 import json
-import os
 import sys
 import time
 import tomllib
@@ -29,9 +28,11 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from tests.nbval_tolerance import (  # noqa: E402  (the plugin's own parsing, so the figures match what CI compares)
+from mnist_lesson.paths import ARTIFACTS, CHECKOUT
+from tools.lessons import execute, lessons, plan
+
+# The add-on's own parsing, so that the figures match what CI compares.
+from tools.nbval_tolerance import (
     TAG,
     _hashable,
     check_minimums,
@@ -40,33 +41,14 @@ from tests.nbval_tolerance import (  # noqa: E402  (the plugin's own parsing, so
     mask_numbers,
     text_of,
 )
-from tools.lessons import LESSONS, execute_in_scratch  # noqa: E402
 
-OUT = ROOT / "artifacts" / "spread"
+OUT = ARTIFACTS / "spread"
 #: The tolerance of a tagged cell without its own, as pytest reads it from pyproject.toml.
 DEFAULT_TOLERANCE = float(
-    tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["nbval_tolerance"]
+    tomllib.loads((CHECKOUT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["nbval_tolerance"]
 )
-
-#: name: (environment added, command prefix). One core each for the taskset runs.
-CONFIGURATIONS = {
-    "jax, 2 cores": ({"KERAS_BACKEND": "jax"}, []),
-    "jax, 1 core": ({"KERAS_BACKEND": "jax"}, ["taskset", "-c", "0"]),
-    "jax, AVX only": ({"KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_cpu_max_isa=AVX"}, []),
-    "tensorflow, 2 cores": ({"KERAS_BACKEND": "tensorflow"}, []),
-    "tensorflow, 1 core": ({"KERAS_BACKEND": "tensorflow"}, ["taskset", "-c", "0"]),
-    "tensorflow, AVX only": ({"KERAS_BACKEND": "tensorflow", "ONEDNN_MAX_CPU_ISA": "AVX"}, []),
-    "torch, 2 cores": ({"KERAS_BACKEND": "torch"}, []),
-}
-
-
-def execute(config: str, scratch: Path) -> list[Path]:
-    """Execute every lesson, in order, in a scratch copy under one configuration; return the executed copies."""
-    extra_env, prefix = CONFIGURATIONS[config]
-    try:
-        return execute_in_scratch(scratch, os.environ, lambda lesson: extra_env, tuple(prefix))
-    except RuntimeError as failure:
-        raise RuntimeError(f"{config}: {failure}") from None
+#: Each configuration with the lessons executed under it, in order, from the lesson registry.
+PLAN = {configuration.name: (configuration, chosen) for configuration, chosen in plan(lessons(), skip_checked=False)}
 
 
 def compare(stored_path: Path, fresh_path: Path) -> list[dict]:
@@ -127,24 +109,25 @@ def mask_free(outputs) -> list:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", action="append", choices=CONFIGURATIONS, help="one configuration (repeatable)")
+    parser.add_argument("--config", action="append", choices=PLAN, help="one configuration (repeatable)")
     parser.add_argument("--out", type=Path, default=OUT, help=f"scratch and results folder (default {OUT})")
     parser.add_argument(
         "--compare-only", action="store_true", help="re-compare the copies executed before (after a metadata edit)"
     )
     args = parser.parse_args(argv)
-    configs = args.config or list(CONFIGURATIONS)
+    configs = args.config or list(PLAN)
     results = {}
     for config in configs:
         scratch = args.out / _folder(config)
         start = time.monotonic()
         verb = "Comparing the copies executed" if args.compare_only else "Executing every lesson"
         print(f"{verb} under {config} …", file=sys.stderr, flush=True)
+        configuration, chosen = PLAN[config]
         if args.compare_only:
-            executed = [scratch / "notebooks" / lesson.name for lesson in LESSONS]
+            executed = [scratch / "notebooks" / each.notebook.name for each in chosen]
         else:
-            executed = execute(config, scratch)
-        rows = [row for lesson, copy in zip(LESSONS, executed) for row in compare(lesson, copy)]
+            executed = execute(chosen, scratch, configuration)
+        rows = [row for each, copy in zip(chosen, executed) for row in compare(each.notebook, copy)]
         results[config] = {"seconds": round(time.monotonic() - start), "cells": rows}
         rejected = [r for r in rows if not r["accepted"]]
         print(f"  {time.monotonic() - start:.0f} s; {len(rejected)} cell(s) would fail", file=sys.stderr)
@@ -193,9 +176,11 @@ def pairwise(configs: list[str], out: Path) -> str:
     """Per tagged cell: the largest difference between any two configurations' outputs, not only against the
     committed one, since an instructor may execute under one configuration and CI check under another."""
     worst: dict[tuple, list] = {}
-    for lesson in LESSONS:
+    for each in lessons():
+        lesson = each.notebook
+        ran = [config for config in configs if each in PLAN[config][1]]  # the configurations it was executed under
         committed = [c for c in nbformat.read(lesson, 4).cells if c.cell_type == "code"]
-        copies = [nbformat.read(out / _folder(config) / "notebooks" / lesson.name, 4) for config in configs]
+        copies = [nbformat.read(out / _folder(config) / "notebooks" / lesson.name, 4) for config in ran]
         runs = [[cell for cell in copy.cells if cell.cell_type == "code"] for copy in copies]
         for index, cell in enumerate(committed):
             meta = cell.metadata

@@ -4,7 +4,7 @@ Instructors edit ``notebooks/NN_topic.md``; learners open ``NN_topic.ipynb``. Th
 must hold the same cells (type, source and metadata such as nbval tags: jupytext's own
 comparison decides), every notebook needs its partner, and every code cell of the
 ``.ipynb`` must have been executed, or nbval has nothing to compare.
-Run ``python tools/pairing.py notebooks`` (``make check-pairs``).
+Run ``python -m tools.pairing notebooks`` (``make check-pairs``).
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def check_folder(folder: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line for `make check-pairs`."""
-    parser = argparse.ArgumentParser(prog="python tools/pairing.py", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.pairing", description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, nargs="?", default=Path("notebooks"))
     args = parser.parse_args(argv)
     problems = check_folder(args.folder)

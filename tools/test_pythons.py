@@ -19,9 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from mnist_lesson.paths import CHECKOUT
+from tools.lessons import FIRST_LESSON, NBVAL, lesson
+
+ROOT = CHECKOUT
 RESULTS = ROOT / "artifacts" / "test-pythons.json"
-NBVAL = ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg")]
 
 
 def find_python(version: str) -> str | None:
@@ -58,8 +60,8 @@ def check(version: str, python: str, log) -> dict:
         steps = [
             # Built the way `make lab` builds .venv: the version check, requirements.txt, JupyterLab's settings.
             ("install", ["make", "--no-print-directory", "venv", f"PYTHON={python}", f"VENV={venv}"]),
-            ("unit tests", [*pytest, "tests", "-m", "not slow and not browser"]),
-            ("lesson 01", [*pytest, "notebooks/01_mnist.ipynb", *NBVAL]),
+            ("unit tests", [*pytest, "tests", "-m", "not browser"]),
+            ("lesson 01", [*pytest, str(lesson(FIRST_LESSON).notebook), *NBVAL]),
         ]
         for name, command in steps:
             ok, seconds = step(name, command, log, env=env)

@@ -10,11 +10,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from mnist_lesson.paths import CHECKOUT
+
+ROOT = CHECKOUT
 START_TIMEOUT = 90
 
 
@@ -28,7 +29,7 @@ def free_port() -> int:
 def lab(tmp_path):
     """tools/lab.py started as `make lab` starts it, without a browser; its printed lines so far; stopped after."""
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), PYTHONUNBUFFERED="1")
-    command = [sys.executable, str(ROOT / "tools" / "lab.py"), "--no-browser", "--port", str(free_port())]
+    command = [sys.executable, "-m", "tools.lab", "--no-browser", "--port", str(free_port())]
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
     )

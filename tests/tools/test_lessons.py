@@ -1,37 +1,164 @@
-"""Tests of tools/lessons.py: which backend a lesson picks, and which configuration CI checks it under second."""
+"""Tests of tools/lessons.py, the lesson registry: what it reads from a lesson, when it reruns a second configuration."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import json
+import shutil
 
-from tools import lessons
+import pytest
 
+from mnist_lesson.paths import CHECKOUT
+from tools import lessons as registry
 
-def test_the_lessons_run_in_order_and_pick_their_backend_in_their_first_cell():
-    assert [p.stem for p in lessons.LESSONS][:3] == ["01_mnist", "02_inference", "03_convnets"]
-    assert lessons.own_backend(lessons.LESSONS[0]) == "jax"
-    assert lessons.other_backend(lessons.LESSONS[0]) == "tensorflow"
-
-
-def test_a_tensorflow_lesson_is_checked_second_on_jax(tmp_path):
-    lesson = tmp_path / "03_convnets.ipynb"
-    lesson.with_suffix(".md").write_text('```python\nos.environ.setdefault("KERAS_BACKEND", "tensorflow")\n```\n')
-    assert (lessons.own_backend(lesson), lessons.other_backend(lesson)) == ("tensorflow", "jax")
+HEADER = "---\njupyter:\n  kernelspec:\n    name: python3\n---\n\n"
 
 
-def test_ci_checks_a_jax_lesson_on_tensorflow_and_a_tensorflow_lesson_limited_to_avx():
-    assert lessons.second_configuration(lessons.LESSONS[0]) == {"KERAS_BACKEND": "tensorflow"}
-    convnet = next(p for p in lessons.LESSONS if p.stem == "03_convnets")
-    assert lessons.second_configuration(convnet) == {"KERAS_BACKEND": "tensorflow", "ONEDNN_MAX_CPU_ISA": "AVX"}
+def setup_cell(backend: str) -> str:
+    return f'```python\nimport os\nos.environ.setdefault("KERAS_BACKEND", "{backend}")\n```\n'
 
 
-def test_the_makefile_reads_the_second_configuration_from_the_command_line():
-    convnet = next(p for p in lessons.LESSONS if p.stem == "03_convnets")
-    done = subprocess.run(
-        [sys.executable, "tools/lessons.py", "--second-configuration", str(convnet)],
-        capture_output=True,
-        text=True,
-        cwd=lessons.NOTEBOOKS.parent,
-    )
-    assert done.returncode == 0 and done.stdout == "KERAS_BACKEND=tensorflow ONEDNN_MAX_CPU_ISA=AVX\n"
+def make_lesson(folder, stem: str, body: str) -> registry.Lesson:
+    """A lesson pair whose .md is the given text (the .ipynb's bytes only matter to the key)."""
+    folder.mkdir(exist_ok=True)
+    (folder / f"{stem}.md").write_text(HEADER + body)
+    (folder / f"{stem}.ipynb").write_text(json.dumps({"cells": [], "source": body}))
+    return registry.Lesson(folder / f"{stem}.ipynb")
+
+
+@pytest.fixture
+def course(tmp_path):
+    """Three lessons as the course has them: 02 and 03 load 01's model; 03 trains on TensorFlow."""
+    folder = tmp_path / "notebooks"
+    make_lesson(folder, "01_mnist", setup_cell("jax") + "```python\nmodel.save(trained_model_path())\n```\n")
+    make_lesson(folder, "02_second", setup_cell("jax") + "```python\nload_model(ensure_trained_model())\n```\n")
+    make_lesson(folder, "03_third", setup_cell("tensorflow") + '```python\nm = trained_model_path("02_second")\n```\n')
+    (folder / "README.md").write_text("# not a lesson\n")
+    (folder / "scratch.ipynb").write_text("{}")
+    return folder
+
+
+def test_the_lessons_are_the_numbered_pairs_in_order(course):
+    assert [each.stem for each in registry.lessons(course)] == ["01_mnist", "02_second", "03_third"]
+    assert registry.is_lesson(course / "03_third.md") and not registry.is_lesson(course / "scratch.ipynb")
+
+
+def test_a_lessons_backend_and_what_it_loads_are_read_from_its_own_text(course):
+    first, second, third = registry.lessons(course)
+    assert [first.own_backend, second.own_backend, third.own_backend] == ["jax", "jax", "tensorflow"]
+    # ensure_trained_model() is lesson 01's model; a named trained_model_path() another lesson's.
+    assert (first.loads, second.loads, third.loads) == ((), (registry.FIRST_LESSON,), ("02_second",))
+
+
+def test_a_lesson_that_sets_no_backend_is_refused_with_what_to_add(tmp_path):
+    lesson = make_lesson(tmp_path, "05_nothing", "```python\nprint(1)\n```\n")
+    with pytest.raises(ValueError, match=r'05_nothing.md sets no backend.*setdefault\("KERAS_BACKEND"'):
+        _ = lesson.own_backend
+
+
+def test_dependencies_are_followed_transitively_and_kept_in_course_order(course):
+    every = registry.lessons(course)
+    first, second, third = every
+    assert [e.stem for e in registry.with_dependencies([third], every)] == ["01_mnist", "02_second", "03_third"]
+    assert [e.stem for e in registry.with_dependencies([third, first], every)] == ["01_mnist", "02_second", "03_third"]
+    assert [e.stem for e in registry.with_dependencies([first], every)] == ["01_mnist"]
+    with pytest.raises(ValueError, match="02_second loads the model of 01_mnist, which is not a lesson"):
+        registry.with_dependencies([second], [second])
+
+
+def test_the_second_configuration_follows_the_own_backend(course):
+    first, _, third = registry.lessons(course)
+    assert dict(first.second_configuration.env) == {"KERAS_BACKEND": "tensorflow"}
+    assert dict(third.second_configuration.env) == {"KERAS_BACKEND": "tensorflow", "ONEDNN_MAX_CPU_ISA": "AVX"}
+
+
+def test_test_all_covers_every_backend_and_the_own_one_on_one_core_and_avx(course):
+    first, _, third = registry.lessons(course)
+    names = [c.name for c in third.configurations]
+    assert [n for n in names if "one core" not in n and "ISA" not in n] == [
+        f"KERAS_BACKEND={b}" for b in registry.BACKENDS
+    ]
+    assert "KERAS_BACKEND=tensorflow on one core" in names and "KERAS_BACKEND=jax on one core" not in names
+    checked = [c.name for c in first.configurations if first.checked_elsewhere(c)]
+    assert checked == ["KERAS_BACKEND=jax", "KERAS_BACKEND=tensorflow"]  # make test's two runs of a JAX lesson
+
+
+@pytest.fixture
+def root(tmp_path):
+    """A copy of what the key reads from the checkout, with a README beside it."""
+    root = tmp_path / "root"
+    for name in registry.KEY_INPUTS:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        if (CHECKOUT / name).is_dir():
+            shutil.copytree(CHECKOUT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(CHECKOUT / name, root / name)
+    shutil.copy(CHECKOUT / "pyproject.toml", root / "pyproject.toml")
+    (root / "README.md").write_text("# Prose\n")
+    return root
+
+
+def test_the_key_changes_with_what_a_lessons_outputs_depend_on_and_nothing_else(course, root):
+    every = registry.lessons(course)
+    first, second, third = every
+
+    def keys():
+        return [registry.second_configuration_key(each, every, root) for each in every]
+
+    before = keys()
+    (root / "README.md").write_text("# Prose, edited\n")
+    pyproject = (root / "pyproject.toml").read_text()
+    (root / "pyproject.toml").write_text(pyproject.replace("line-length = 120", "line-length = 100"))
+    assert keys() == before, "prose and ruff's settings cannot change a lesson's outputs"
+
+    first.notebook.write_text(first.notebook.read_text() + " ")
+    after_01 = keys()
+    assert [a != b for a, b in zip(before, after_01)] == [True, True, True], "02 and 03 load 01's model, 03 via 02"
+
+    third.notebook.write_text(third.notebook.read_text() + " ")
+    assert [a != b for a, b in zip(after_01, keys())] == [False, False, True]
+
+    for name in ("src/mnist_lesson/checks.py", "requirements.txt", "tools/nbval_tolerance.py"):
+        latest = keys()
+        (root / name).write_text((root / name).read_text() + "\n")
+        assert all(a != b for a, b in zip(latest, keys())), f"{name} is an input of every lesson's key"
+
+
+def test_only_stale_lessons_and_what_they_load_from_are_run_then_recorded(course, tmp_path, monkeypatch, capsys):
+    every = registry.lessons(course)
+    record = tmp_path / "record.json"
+    runs = []
+    monkeypatch.setattr(registry, "nbval", lambda chosen, scratch, configuration: runs.append(chosen[0].stem) or 0)
+    monkeypatch.setattr(registry, "second_configuration_key", lambda each, every: f"key-of-{each.stem}")
+    stored = {
+        "01_mnist": {"key": "key-of-01_mnist"},
+        "02_second": {"key": "old"},
+        "03_third": {"key": "key-of-03_third"},
+    }
+    record.write_text(json.dumps(stored))
+
+    assert registry.run_second_configurations(every, record_path=record) == 0
+    assert runs == ["01_mnist", "02_second"]  # 02 changed; 01 runs too, to train the model 02 loads
+    said = capsys.readouterr().out
+    assert "Second configuration of 03_third: skipped, it passed under key key-of-03_third" in said
+    assert "02_second (its inputs changed)" in said and "01_mnist (a later lesson loads its model)" in said
+    assert json.loads(record.read_text())["02_second"]["key"] == "key-of-02_second"
+
+    runs.clear()
+    assert registry.run_second_configurations(every, record_path=record) == 0
+    assert runs == []
+    assert registry.run_second_configurations(every, everything=True, record_path=record) == 0
+    assert runs == ["01_mnist", "02_second", "03_third"]
+
+
+def test_a_failed_second_configuration_is_not_recorded(course, tmp_path, monkeypatch):
+    every = registry.lessons(course)
+    record = tmp_path / "record.json"
+    monkeypatch.setattr(registry, "nbval", lambda chosen, scratch, configuration: 1)
+    monkeypatch.setattr(registry, "second_configuration_key", lambda each, every: "new")
+    assert registry.run_second_configurations(every, record_path=record) == 1
+    assert not record.exists()
+
+
+def test_the_record_in_the_repository_names_only_lessons_that_exist():
+    recorded = registry.read_record()
+    assert set(recorded) <= {each.stem for each in registry.lessons()}

@@ -8,6 +8,7 @@ import jupytext
 import nbformat
 import pytest
 
+from mnist_lesson import paths
 from tools import pairing
 
 MD = """\
@@ -101,5 +102,4 @@ def test_readme_in_the_folder_is_not_a_notebook(folder):
 
 
 def test_the_course_notebooks_are_paired_and_executed():
-    notebooks = Path(__file__).resolve().parents[2] / "notebooks"
-    assert pairing.check_folder(notebooks) == []
+    assert pairing.check_folder(paths.NOTEBOOKS) == []

@@ -17,7 +17,7 @@ digits between processors, so a cell tagged ``nbval-tolerance`` is compared like
   its result, as a set instead: both lists the same length, with at least that many items
   in common, in any order (the top confusions of a confusion matrix, say).
 
-pytest loads it with ``-p tests.nbval_tolerance`` (pyproject.toml's addopts); it acts
+pytest loads it with ``-p tools.nbval_tolerance`` (pyproject.toml's addopts); it acts
 only on nbval's cells that carry the tag.
 """
 
