@@ -1,35 +1,28 @@
 """Benchmarks of lesson 01 on each Keras backend: the notebook, its training, PyTorch eager, the FLOP limit, memory.
 
-Run with `make bench`. Every measurement runs in a fresh process, and the repetitions
-alternate (one of each, then the next round), so that the machine's drift hits all of
-them alike; each ratio is taken within a round and the table reports the median of the
-rounds. Lesson 01 itself is what is measured: the committed notebook, executed
-headlessly under each backend, its training time read from the `fit` cell's own
-timing. Results also go to benchmarks/results/latest.json. Targets (README,
-"Performance"): lesson 01 under its own backend ≤ 1.0× the PyTorch eager script's
-total time; its Keras training ≤ 0.7× PyTorch eager training and ≤ 2.5× the FLOP
+Part of `make bench` (python -m benchmarks.run), in the alternating rounds of benchmarks/runner.py.
+Lesson 01 itself is what is measured: the committed notebook, executed headlessly under each
+backend by the lesson registry, its training time read from the `fit` cell's own timing.
+Targets (docs/performance.md): lesson 01 under its own backend ≤ 1.0× the PyTorch eager
+script's total time; its Keras training ≤ 0.7× PyTorch eager training and ≤ 2.5× the FLOP
 limit; kernel peak ≤ 1.0 GB.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import platform
 import re
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
-LESSON = ROOT / "notebooks" / "01_mnist.ipynb"
-BACKENDS = ("jax", "tensorflow", "torch")
+from benchmarks import runner
+from benchmarks.lessons import PEAK_CELL, cell_seconds
+from tools.lessons import BACKENDS, FIRST_LESSON, Configuration, execute, lesson
+
+LESSON = lesson(FIRST_LESSON).notebook
 
 TRAIN, VALID = 60000, 10000
 
@@ -49,11 +42,6 @@ def lesson_recipe() -> tuple[list[tuple[int, int]], int, int]:
 
 # What the PyTorch script trains and the FLOP count assume: whatever lesson 01 trains.
 LAYERS, EPOCHS, BATCH = lesson_recipe()
-
-
-def own_backend() -> str:
-    """The backend lesson 01's first cell picks."""
-    return re.search(r'setdefault\("KERAS_BACKEND", "(\w+)"\)', LESSON.with_suffix(".md").read_text()).group(1)
 
 
 def training_flops() -> float:
@@ -137,45 +125,22 @@ def workload_matmul() -> dict:
     return {"gflops": 500 * flops / best / 1e9, "step_flops": flops}
 
 
-PEAK_CELL = """\
-# benchmark: the kernel's peak resident memory
-print("VmHWM_kB", [l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM")][0])
-"""
-
-
-def cell_seconds(cell) -> float:
-    """How long a cell ran, from the timestamps nbclient records in its metadata."""
-    timing = cell.metadata["execution"]
-    start, end = (
-        datetime.fromisoformat(timing[k].replace("Z", "+00:00")) for k in ("iopub.execute_input", "shell.execute_reply")
-    )
-    return (end - start).total_seconds()
-
-
 def workload_lesson() -> dict:
     """Execute lesson 01 headlessly (kernel start included) on a copy, under $KERAS_BACKEND; time it and its fit."""
-    import nbformat
-    from nbclient import NotebookClient
-
-    nb = nbformat.read(LESSON, as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell(PEAK_CELL))
+    backend = os.environ["KERAS_BACKEND"]
     with tempfile.TemporaryDirectory() as scratch:
-        # The kernel inherits this environment: its backend, and a scratch place for the saved model.
-        os.environ["MNIST_LESSON_MODEL"] = str(Path(scratch) / "model.keras")
-        client = NotebookClient(
-            nb,
-            timeout=1800,
-            kernel_name="python3",
-            record_timing=True,
-            resources={"metadata": {"path": str(LESSON.parent)}},
-        )
         start = time.perf_counter()
-        client.execute()
+        (copy,) = execute(
+            [lesson(FIRST_LESSON)],
+            Path(scratch),
+            Configuration(backend, {"KERAS_BACKEND": backend}),
+            last_cell=PEAK_CELL,
+        )
         seconds = time.perf_counter() - start
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    fit = next(c for c in code if "model.fit(" in c.source)
-    results = "".join(o.get("text", "") for o in code[code.index(fit) + 1].outputs)  # the final metrics
-    peak_kb = int(nb.cells[-1].outputs[0].text.split()[1])
+        code = [c for c in json.loads(copy.read_text())["cells"] if c["cell_type"] == "code"]
+    fit = next(c for c in code if "model.fit(" in "".join(c["source"]))
+    results = "".join("".join(o.get("text", "")) for o in code[code.index(fit) + 1]["outputs"])  # the final metrics
+    peak_kb = int("".join(code[-1]["outputs"][0]["text"]).split()[1])
     return {
         "wall_s": seconds,
         "train_s": cell_seconds(fit),
@@ -184,72 +149,24 @@ def workload_lesson() -> dict:
     }
 
 
-WORKLOADS = {"torch": workload_torch, "matmul": workload_matmul, "lesson": workload_lesson}
+# ----------------------------------------------------------------------------- rounds and summary
 
 
-# ----------------------------------------------------------------------------- the runner
+def measurements(backends: list[str]) -> list[runner.Measurement]:
+    """One round's measurements: the GEMM rate, PyTorch eager, and lesson 01 on each backend."""
+    found = [runner.Measurement("dense", "matmul", "matmul"), runner.Measurement("dense", "torch", "eager")]
+    for backend in backends:
+        found.append(runner.Measurement("dense", "lesson", f"lesson on {backend}", {"KERAS_BACKEND": backend}))
+    return found
 
 
-def measure(name: str, env: dict) -> dict:
-    """One run of a workload in a fresh process; its total wall time (imports and data included) added."""
-    label = f"{name} ({env['KERAS_BACKEND']})" if name == "lesson" else name
-    print(f"  {label} …", end="", flush=True, file=sys.stderr)
-    start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, __file__, "--workload", name], capture_output=True, text=True, env=env, cwd=ROOT
-    )
-    total = time.perf_counter() - start
-    if done.returncode != 0:
-        sys.exit(f"\nbenchmark {label!r} failed:\n{done.stderr[-3000:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1]) | {"process_s": total}
-    print(" " + ", ".join(f"{k} {v:.3g}" for k, v in result.items() if isinstance(v, float)), file=sys.stderr)
-    return result
-
-
-def summary(values: list[float]) -> dict:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values), "runs": values}
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3, help="rounds; each runs every measurement once (default 3)")
-    parser.add_argument("--backends", default=",".join(BACKENDS), help="Keras backends to execute lesson 01 under")
-    parser.add_argument("--workload", choices=WORKLOADS, help=argparse.SUPPRESS)
-    parser.add_argument("--report", action="store_true", help="re-summarise the last run's rounds; measure nothing")
-    args = parser.parse_args(argv)
-    if args.workload:
-        print(json.dumps(WORKLOADS[args.workload]()))
-        return 0
-
-    backends, own = args.backends.split(","), own_backend()
-    if own not in backends or not set(backends) <= set(BACKENDS):
-        parser.error(f"--backends must name some of {', '.join(BACKENDS)}, lesson 01's own ({own}) included")
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore")
-    if args.report:
-        rounds = json.loads((RESULTS / "rounds.json").read_text())
-        backends = list(rounds[0]["lesson"])
-    else:
-        print(f"Measuring lesson 01 on {os.cpu_count()} cores: {args.repeat} alternating rounds …", file=sys.stderr)
-        rounds = measure_rounds(args.repeat, backends, env)
-    result = summarise(rounds, backends, own)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(table(result, backends))
-    print(f"Written to {RESULTS / 'latest.json'}")
-    return 0
-
-
-def measure_rounds(repeat: int, backends: list[str], env: dict) -> list[dict]:
-    """Every measurement once per round, rounds one after the other; each round saved as soon as it is done."""
-    rounds = []
-    for number in range(1, repeat + 1):
-        print(f"round {number}/{repeat}", file=sys.stderr)
-        run = {"date": time.strftime("%Y-%m-%d"), "matmul": measure("matmul", env), "eager": measure("torch", env)}
-        run["lesson"] = {backend: measure("lesson", dict(env, KERAS_BACKEND=backend)) for backend in backends}
-        rounds.append(run)
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        (RESULTS / "rounds.json").write_text(json.dumps(rounds, indent=1) + "\n")  # kept if a later round fails
-    return rounds
+def run(repeat: int, env: dict, backends: tuple[str, ...] = BACKENDS) -> dict:
+    """Measure lesson 01 `repeat` times in alternating rounds; return the summary docs/performance.md shows."""
+    own = lesson(FIRST_LESSON).own_backend
+    done = runner.rounds(measurements(backends), repeat, env, "dense")
+    for r in done:  # the table reads lesson results by backend
+        r["lesson"] = {backend: r.pop(f"lesson on {backend}") for backend in backends}
+    return summarise(done, backends, own)
 
 
 def summarise(rounds: list[dict], backends: list[str], own: str) -> dict:
@@ -280,16 +197,13 @@ def summarise(rounds: list[dict], backends: list[str], own: str) -> dict:
             x["train_s"] / r["lesson"][own]["train_s"] for x, r in zip(lesson, rounds)
         ]
     result = {
-        "machine": {
-            "cores": os.cpu_count(),
-            "processor": platform.processor() or platform.machine(),
-            "python": platform.python_version(),
-        },
-        "date": rounds[0].get("date", time.strftime("%Y-%m-%d")),  # when measured, also under --report
+        "machine": runner.machine(),
+        "backends_measured": list(backends),
+        "date": rounds[0].get("date", time.strftime("%Y-%m-%d")),
         "own_backend": own,
         "training_tflop": training_flops() / 1e12,
         "torch_version": rounds[-1]["eager"]["torch"],
-        "series": {name: summary(values) for name, values in series.items()},
+        "series": {name: runner.summary(values) for name, values in series.items()},
     }
     return result
 
@@ -350,5 +264,8 @@ def table(result: dict, backends: list[str]) -> str:
     return "\n".join(lines)
 
 
+WORKLOADS = {"torch": workload_torch, "matmul": workload_matmul, "lesson": workload_lesson}
+
 if __name__ == "__main__":
-    sys.exit(main())
+    if not runner.workload_main(WORKLOADS):
+        sys.exit("run the benchmarks with `make bench` (python -m benchmarks.run)")

@@ -1,15 +1,10 @@
-"""The benchmark trains, in plain PyTorch, exactly what lesson 01 trains: it reads the recipe from the lesson."""
+"""Tests of benchmarks/dense.py: it trains in plain PyTorch exactly what lesson 01 trains, and reports honest ratios."""
 
 from __future__ import annotations
 
-import importlib.util
-import re
-
+from benchmarks import dense as bench
 from mnist_lesson import paths
-
-spec = importlib.util.spec_from_file_location("bench", paths.CHECKOUT / "benchmarks" / "run.py")
-bench = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(bench)
+from tools.lessons import Lesson
 
 LESSON = (paths.NOTEBOOKS / "01_mnist.md").read_text()
 
@@ -25,13 +20,8 @@ def test_the_recipe_read_from_lesson_01_is_its_network_and_training():
 def test_a_changed_lesson_changes_what_the_benchmark_trains(tmp_path, monkeypatch):
     edited = tmp_path / "01_mnist.md"
     edited.write_text(LESSON.replace("units=512", "units=256").replace("epochs=5", "epochs=3"))
-    monkeypatch.setattr(bench, "LESSON", tmp_path / "01_mnist.ipynb")
+    monkeypatch.setattr(bench, "LESSON", Lesson(tmp_path / "01_mnist.ipynb").notebook)
     assert bench.lesson_recipe() == ([(784, 256), (256, 256), (256, 10)], 3, 32)
-
-
-def test_benchmark_knows_the_lessons_own_backend():
-    assert bench.own_backend() == re.search(r'setdefault\("KERAS_BACKEND", "(\w+)"\)', LESSON).group(1)
-    assert bench.own_backend() in bench.BACKENDS
 
 
 def test_flop_count_of_lesson_01():
@@ -66,32 +56,3 @@ def test_the_report_takes_ratios_within_rounds_and_judges_the_lessons_own_backen
     assert "| kernel peak resident memory on jax (MB) | 1200 |" in table and "≤ 1024 MB | missed |" in table
     assert "Keras training on torch / on jax" in table
     assert "| PyTorch eager training, same work (s) | 32.6 |" in table  # the eager script's, not the torch backend's
-
-
-convnet_spec = importlib.util.spec_from_file_location("convnet_bench", paths.CHECKOUT / "benchmarks" / "convnet.py")
-convnet = importlib.util.module_from_spec(convnet_spec)
-convnet_spec.loader.exec_module(convnet)
-
-
-def test_the_convnet_benchmark_builds_lesson_03s_own_network():
-    import keras
-
-    definition, optimizer, batch = convnet.lesson_recipe()
-    scope = {"keras": keras, "layers": keras.layers, "num_categories": 10}
-    exec(definition, scope)
-    model = keras.Sequential([keras.Input(shape=(28, 28, 1)), *scope["convnet_layers"]()])
-    lesson = (paths.NOTEBOOKS / "03_convnets.md").read_text()
-    # The parameter count the lesson's summary shows, and the settings of its first fit.
-    assert f"{model.count_params():,}" in (paths.NOTEBOOKS / "03_convnets.ipynb").read_text()
-    assert f'optimizer="{optimizer}"' in lesson and f"batch_size={batch}" in lesson
-    assert "model.summary()" not in definition and "model = " not in definition
-
-
-def test_a_changed_convnet_changes_what_the_convnet_benchmark_trains(tmp_path, monkeypatch):
-    lesson = (paths.NOTEBOOKS / "03_convnets.md").read_text()
-    (tmp_path / "03_convnets.md").write_text(
-        lesson.replace("filters=64", "filters=16").replace("batch_size=128", "batch_size=64")
-    )
-    monkeypatch.setattr(convnet, "LESSON", tmp_path / "03_convnets.ipynb")
-    definition, _, batch = convnet.lesson_recipe()
-    assert "filters=16" in definition and batch == 64

@@ -1,0 +1,101 @@
+"""Each lesson executed headlessly on its own backend: its time against its budget, and its kernel's peak memory.
+
+A lesson costs its run time to every learner (on a class's shared server most of all) and
+to every CI run, so each has a budget on 2 cores. The lessons run in order, as a learner
+runs them (02 and 03 load the model 01 saved, here in scratch), each in a fresh kernel,
+kernel start included; rounds alternate as everywhere in benchmarks/ (runner.py).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+from benchmarks import runner
+from tools.lessons import execute, lessons
+
+#: Each lesson's budget, headless on its own backend on 2 cores, kernel start included (seconds).
+BUDGETS = {"01_mnist": 60, "02_inference": 30, "03_convnets": 120}
+#: Appended to each lesson's copy: the kernel's peak resident memory, as Linux counts it.
+PEAK_CELL = 'print("VmHWM_kB", [l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM")][0])'
+
+
+def cell_seconds(cell: dict) -> float:
+    """How long a cell ran, from the timestamps the executor records in its metadata."""
+    timing = cell["metadata"]["execution"]
+    start, end = (
+        datetime.fromisoformat(timing[k].replace("Z", "+00:00")) for k in ("iopub.execute_input", "shell.execute_reply")
+    )
+    return (end - start).total_seconds()
+
+
+def workload_lessons() -> dict:
+    """Every lesson in order in one scratch folder: wall time of each, its slowest cell, and its kernel's peak."""
+    found = {}
+    with tempfile.TemporaryDirectory(prefix="bench-lessons-") as scratch:
+        for lesson in lessons():
+            start = time.perf_counter()
+            (copy,) = execute([lesson], Path(scratch), last_cell=PEAK_CELL)
+            wall = time.perf_counter() - start
+            cells = [c for c in json.loads(copy.read_text())["cells"] if c["cell_type"] == "code"]
+            peak_kb = int("".join(cells[-1]["outputs"][0]["text"]).split()[1])
+            found[lesson.stem] = {
+                "wall_s": wall,
+                "slowest_cell_s": max(cell_seconds(c) for c in cells),
+                "peak_mb": peak_kb / 1024,
+                "backend": lesson.own_backend,
+            }
+    return found
+
+
+WORKLOADS = {"lessons": workload_lessons}
+
+
+def summarise(done: list[dict]) -> dict:
+    """Per lesson: median and spread of its wall time and peak memory, its budget and whether it is met."""
+    result = {}
+    for stem in (key for key in done[0]["lessons"] if key != "process_s"):  # the runner adds process_s
+        walls = [r["lessons"][stem]["wall_s"] for r in done]
+        peaks = [r["lessons"][stem]["peak_mb"] for r in done]
+        budget = BUDGETS.get(stem)
+        result[stem] = {
+            "backend": done[0]["lessons"][stem]["backend"],
+            "wall_s": runner.summary(walls),
+            "peak_mb": runner.summary(peaks),
+            "budget_s": budget,
+            "met": None if budget is None else statistics.median(walls) <= budget,
+        }
+    return result
+
+
+def run(repeat: int, env: dict) -> dict:
+    """Measure every lesson `repeat` times, alternating; return the summary that docs/performance.md shows."""
+    done = runner.rounds([runner.Measurement("lessons", "lessons", "lessons")], repeat, env, "lessons")
+    return {"date": done[0]["date"], "rounds": repeat, "lessons": summarise(done)}
+
+
+def table(result: dict) -> str:
+    """The per-lesson table: headless time against budget, and peak memory."""
+    lines = [
+        "| lesson | backend | headless, s (median, min–max) | budget | | kernel peak, MB |",
+        "|---|---|---|---|---|---|",
+    ]
+    for stem, row in result["lessons"].items():
+        w, p = row["wall_s"], row["peak_mb"]
+        budget = "none set" if row["budget_s"] is None else f"≤ {row['budget_s']} s"
+        verdict = "" if row["met"] is None else ("met" if row["met"] else "**missed**")
+        lines.append(
+            f"| {stem} | {row['backend']} | {w['median']:.0f} ({w['min']:.0f}–{w['max']:.0f}) | {budget} | {verdict} "
+            f"| {p['median']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    if not runner.workload_main(WORKLOADS):
+        sys.exit("run the benchmarks with `make bench` (python -m benchmarks.run)")
