@@ -25,16 +25,13 @@ def lesson_cells() -> list[str]:
     return re.findall(r"```python[^\n]*\n(.*?)```", LESSON.source, re.DOTALL)
 
 
-def lesson_recipe() -> tuple[str, str, int]:
-    """The code defining convnet_layers() and the optimizer and batch size of the lesson's first fit."""
+def lesson_recipe() -> tuple[str, str]:
+    """The code that defines convnet_layers(), and the code before the first compile that sets up its training."""
     cells = lesson_cells()
     layers_cell = next(c for c in cells if "def convnet_layers():" in c)
     definition = layers_cell[: layers_cell.index("\n\n\n# ")] if "\n\n\n# " in layers_cell else layers_cell
     compile_cell = next(c for c in cells if "model.compile(" in c)
-    optimizer = compile_cell[compile_cell.index("optimizer=") + len("optimizer=") :].split(", loss=")[0]
-    fit_cell = next(c for c in cells if "history = model.fit(" in c)
-    batch = int(re.search(r"batch_size=(\d+)", fit_cell).group(1))
-    return definition, optimizer, batch
+    return definition, compile_cell[: compile_cell.index("model.compile(")]
 
 
 def workload_epoch() -> dict:
@@ -43,17 +40,20 @@ def workload_epoch() -> dict:
 
     reproducible(seed=42)
     import keras
+    import numpy as np
 
     from mnist_lesson.data import load_mnist
 
     (x_train, y_train), _ = load_mnist()
     x_train = x_train.reshape(-1, 28, 28, 1).astype("float32") / 255
     y_train = keras.utils.to_categorical(y_train, 10)
-    definition, optimizer, batch = lesson_recipe()
-    scope = {"keras": keras, "layers": keras.layers, "num_categories": 10, "x_train": x_train, "batch_size": batch}
+    definition, setup = lesson_recipe()
+    scope = {"keras": keras, "layers": keras.layers, "np": np, "num_categories": 10, "x_train": x_train}
     exec(definition, scope)  # the lesson's own convnet_layers(), nothing copied
+    exec(setup, scope)  # and its own optimizer() and batch_size
+    batch = scope["batch_size"]
     model = keras.Sequential([keras.Input(shape=(28, 28, 1)), *scope["convnet_layers"]()])
-    model.compile(optimizer=eval(optimizer, scope), loss="categorical_crossentropy", metrics=["accuracy"])
+    model.compile(optimizer=scope["optimizer"](), loss="categorical_crossentropy", metrics=["accuracy"])
     model.fit(x_train[:batch], y_train[:batch], epochs=1, batch_size=batch, verbose=0)  # compile, warm up
     start = time.perf_counter()
     model.fit(x_train, y_train, epochs=1, batch_size=batch, verbose=0)

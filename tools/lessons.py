@@ -356,7 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     paths = commands.add_parser("paths", help="the lessons' .ipynb files in order (--md: their .md sources)")
     paths.add_argument("--md", action="store_true")
     commands.add_parser("nbval-options", help="the strict nbval options every check uses")
-    run = commands.add_parser("run", help="execute every lesson in place, in order (`make run`)")
+    run = commands.add_parser("run", help="execute every lesson (or those named) in place, in order (`make run`)")
+    run.add_argument("stems", nargs="*", metavar="LESSON", help="lessons to execute, e.g. 03_convnets (default: all)")
     run.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
     second = commands.add_parser("second-configuration", help="run the second configuration where its key changed")
     second.add_argument("--all", action="store_true", help="ignore the record and run every lesson's")
@@ -380,11 +381,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "run":
         try:
-            execute_in_place(every, args.timeout)
+            chosen = [lesson(stem) for stem in args.stems] if args.stems else every
+        except ValueError as error:
+            print(error, file=sys.stderr)
+            return 2
+        try:
+            execute_in_place(chosen, args.timeout)
         except RuntimeError as failure:
             print(failure, file=sys.stderr)
             return 1
-        print("Done. The executed notebooks, with their outputs: " + ", ".join(e.notebook.name for e in every))
+        print("Done. The executed notebooks, with their outputs: " + ", ".join(e.notebook.name for e in chosen))
         print("Open them with `make lab`, or read them in any notebook viewer.")
         return 0
     if args.command == "key":
