@@ -1,4 +1,4 @@
-"""Shared fixtures for the unit tests: small MNIST-shaped arrays and their digests."""
+"""Shared fixtures for the tests: small MNIST-shaped arrays and their digests; the course's website, built once."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from mnist_lesson import data
+from tools import book
 
 pytest_plugins = ["pytester"]
 
@@ -47,3 +48,9 @@ def tiny_digests(tiny_arrays):
 def _no_real_cache(tmp_path, monkeypatch):
     """No unit test may touch the user's real cache: point the override at a scratch file."""
     monkeypatch.setenv(data.CACHE_ENV, str(tmp_path / "default-cache" / "mnist.npz"))
+
+
+@pytest.fixture(scope="session")
+def course_site(tmp_path_factory):
+    """The course's website, built once per test run by tools/book.py for the build and browser tests to share."""
+    return book.build(out=tmp_path_factory.mktemp("book"))

@@ -1,11 +1,15 @@
 """Build the course as a static website with Sphinx and MyST-NB: `make book` (course tooling).
 
-The site is made from the committed notebooks and the outputs stored in them (nothing is
-executed: those outputs are the ones CI checked), with README's lesson table as its home page.
-Sources are assembled in a scratch folder laid out like the checkout (notebooks/, book/images/),
-so the lessons' own relative links work; the configuration is book/conf.py. The build is strict:
-every Sphinx warning (a broken link, a missing image, a lesson left out of the table of contents)
-fails it, named by the file in the checkout. A site is only put in place once it built cleanly.
+The site is made from the pages of docs/ (docs/index.md is its home page) and the committed
+notebooks with the outputs stored in them (nothing is executed: those outputs are the ones CI
+checked). The lessons and their order come from the lesson registry (tools/lessons.py), which also
+gives the home page its table of contents of lessons; docs/index.md's lesson table must list the
+same lessons in the same order. Sources are assembled in a scratch folder with the lessons in
+notebooks/ and the figures in book/images/ as in the checkout, so the lessons' own relative links
+work, and the pages of docs/ at its root, so the home page is the site's index.html. The
+configuration is book/conf.py. The build is strict: every Sphinx warning (a broken link, a missing
+image, a page left out of the table of contents) fails it, named by the file in the checkout. A site
+is only put in place once it built cleanly. Run from the checkout: `python -m tools.book`.
 """
 
 from __future__ import annotations
@@ -20,52 +24,71 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-CONF_DIR = ROOT / "book"
-OUT = ROOT / "build" / "book"
+from mnist_lesson.paths import BOOK_IMAGES, CHECKOUT, NOTEBOOKS
+from tools.lessons import lessons
+
+CONF_DIR = CHECKOUT / "book"
+DOCS = CHECKOUT / "docs"
+OUT = CHECKOUT / "build" / "book"
+#: How messages name the home page, wherever the docs folder is.
+HOME = "docs/index.md"
+#: The line of docs/index.md that the lessons' table of contents replaces.
+LESSONS_TOCTREE = "<!-- The lessons' table of contents goes here: tools/book.py makes it from the lesson registry. -->"
+#: A row of docs/index.md's lesson table: it links the lesson's executed notebook.
+LESSON_ROW = re.compile(r"^\| \[[^\]]+\]\(\.\./notebooks/([^)\s]+\.ipynb)\)", re.MULTILINE)
+#: A link out of docs/ ("../notebooks/…"); docs/ is staged at the site's root, where it reads "notebooks/…".
+OUT_OF_DOCS = re.compile(r"\]\(\.\./")
 #: A Sphinx warning located in a notebook: its file, MyST-NB's line number, and the rest.
 CELL_LINE = re.compile(r"^(notebooks/[^:]+\.ipynb):(\d{5,}): (.*)$")
-#: What to do about the warnings a lesson most often gets, by Sphinx's warning type.
+#: A Sphinx warning located in a page of docs/: its name, its line if any, and the rest.
+PAGE_LINE = re.compile(r"^([^/:\s]+\.md)(?::(\d+))?: (.*)$")
+#: What to do about the warnings a page most often gets, by Sphinx's warning type.
 HINTS = {
     "image.not_readable": "An image path is relative to the lesson (../book/images/NAME.png); "
     "`make images` regenerates the course's figures.",
-    "toc.not_included": "Every lesson needs a row in README's lesson table, which is the site's table of contents.",
-    "myst.xref_missing": "A link points at a page or heading that does not exist (lessons link as 02_inference.ipynb).",
-    "toc.not_readable": "README's lesson table links a lesson that is not in notebooks/.",
+    "toc.not_included": f"Every page of docs/ needs an entry in a toctree of {HOME} "
+    "(the lessons' entries are made by tools/book.py).",
+    "myst.xref_missing": "A link points at a page or heading that does not exist (a lesson links another as "
+    "02_inference.ipynb; a page of docs/ links a lesson as ../notebooks/02_inference.ipynb).",
+    "toc.not_readable": f"A toctree of {HOME} names a page that is not in docs/.",
 }
-#: README's lesson table: one row per lesson, linking its executed notebook.
-LESSON_ROW = re.compile(r"^\| \[[^\]]+\]\((notebooks/[0-9][0-9]_\w+\.ipynb)\)", re.MULTILINE)
-
-RUN_IT_YOURSELF = """
-## Run the lessons yourself
-
-This site shows every lesson as it ran, outputs included. To run them, change them and see your own
-numbers, get the course's folder, then start JupyterLab on lesson 01:
-
-```bash
-make lab     # create .venv, install everything, fetch MNIST, open lesson 01 in JupyterLab
-```
-
-Each lesson's page links its notebook (`.ipynb`, what you open in JupyterLab) and its text
-version (`.md`, what instructors edit; Jupytext pairs the two). The course's README says more:
-which Pythons it supports, the backends, and what to do when something goes wrong.
-"""
 
 
 class BookError(Exception):
     """The site could not be built; the message says why and what to do."""
 
 
-def home_page(readme: str) -> tuple[str, list[str]]:
-    """The home page's MyST text (README up to Quick start, with a table of contents) and its lessons."""
-    intro = readme.split("\n## Quick start", 1)[0]
-    lessons = LESSON_ROW.findall(intro)
-    if not lessons:
+def check_lesson_table(text: str, stems: list[str], notebooks: Path) -> None:
+    """Refuse a home page whose lesson table does not list exactly the registry's lessons, in order."""
+    listed = [Path(name).stem for name in LESSON_ROW.findall(text)]
+    row = "'| [NN · Title](../notebooks/NN_topic.ipynb) | what you do |'"
+    if not listed:
+        raise BookError(f"{HOME} has no lesson table: the home page lists every lesson, one row each, like {row}.")
+    unknown = [stem for stem in listed if stem not in stems]
+    if unknown:
+        names = ", ".join(f"notebooks/{stem}.ipynb" for stem in unknown)
+        raise BookError(f"{HOME}'s lesson table links {names}, which is not a lesson in {notebooks}.")
+    missing = [stem for stem in stems if stem not in listed]
+    if missing:
+        names = ", ".join(f"notebooks/{stem}.ipynb" for stem in missing)
+        raise BookError(f"{HOME}'s lesson table lacks {names}: add a row for each, like {row}.")
+    if listed != stems:
+        raise BookError(f"{HOME}'s lesson table lists the lessons out of order: {', '.join(stems)} is their order.")
+
+
+def home_page(text: str, stems: list[str], notebooks: Path = NOTEBOOKS) -> tuple[str, int, int]:
+    """docs/index.md with the lessons' toctree in place of its marker line; that line's number and the lines added."""
+    check_lesson_table(text, stems, notebooks)
+    lines = text.splitlines()
+    if LESSONS_TOCTREE not in lines:
         raise BookError(
-            "README.md has no lesson table before '## Quick start' (rows like '| [01 · …](notebooks/01_….ipynb) |')."
+            f"{HOME} lacks the line `{LESSONS_TOCTREE}`, where the site's table of contents of lessons goes: "
+            "put it before the toctree of docs pages, so that the lessons come first in the sidebar."
         )
-    toctree = "\n".join(["```{toctree}", ":hidden:", ":caption: Lessons", "", *lessons, "```"])
-    return f"{intro.rstrip()}\n{RUN_IT_YOURSELF}\n{toctree}\n", lessons
+    marker = lines.index(LESSONS_TOCTREE)
+    toctree = ["```{toctree}", ":hidden:", ":caption: Lessons", "", *(f"notebooks/{s}.ipynb" for s in stems), "```"]
+    staged = [*lines[:marker], *toctree, *lines[marker + 1 :]]
+    return "\n".join(staged) + "\n", marker + 1, len(toctree) - 1
 
 
 def download_cell(name: str) -> dict:
@@ -90,39 +113,55 @@ def read_notebook(lesson: Path) -> dict:
     return notebook
 
 
-def stage(source: Path, notebooks: Path, images: Path, readme: Path) -> None:
-    """Lay out the site's sources in source/ as in the checkout (notebooks/, book/images/, downloads/)."""
-    for needed, what in ((readme, "the course's README (its lesson table is the home page)"), (images, "the figures")):
+def stage(source: Path, notebooks: Path, images: Path, docs: Path) -> tuple[int, int]:
+    """Lay out the site's sources in source/ (docs/ at its root; notebooks/, book/images/, downloads/ beside).
+
+    Returns where the home page's lessons' toctree went: the line it replaced, and the lines it added.
+    """
+    for needed, what in ((docs / "index.md", "the site's home page"), (images, "the figures")):
         if not needed.exists():
             raise BookError(f"{needed} is missing: {what}. Run `make book` in a complete checkout of the course.")
-    lessons = sorted(notebooks.glob("[0-9][0-9]_*.ipynb"))
-    if not lessons:
+    found = lessons(notebooks)
+    if not found:
         raise BookError(f"No lessons (NN_topic.ipynb) in {notebooks}: is that the course's notebooks/ folder?")
-    index, _ = home_page(readme.read_text(encoding="utf-8"))
-    (source / "index.md").write_text(index, encoding="utf-8")
+    shift = (0, 0)
+    for page in sorted(docs.glob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        if page.name == "index.md":
+            text, marker, added = home_page(text, [each.stem for each in found], notebooks)
+            shift = (marker, added)
+        (source / page.name).write_text(OUT_OF_DOCS.sub("](", text), encoding="utf-8")
     (source / "notebooks").mkdir(parents=True)
     (source / "downloads").mkdir()
-    for lesson in lessons:
-        text = lesson.with_suffix(".md")
-        if not text.exists():
-            raise BookError(f"{text} is missing: every lesson is a Jupytext pair (run `make sync`).")
-        notebook = read_notebook(lesson)
+    for lesson in found:
+        if not lesson.md.exists():
+            raise BookError(f"{lesson.md} is missing: every lesson is a Jupytext pair (run `make sync`).")
+        notebook = read_notebook(lesson.notebook)
         # The pages show a copy with download links under the title; the downloads are the lesson's own files.
-        shutil.copy(lesson, source / "downloads" / lesson.name)
-        shutil.copy(text, source / "downloads" / text.name)
-        notebook["cells"].insert(1, download_cell(lesson.name))
-        (source / "notebooks" / lesson.name).write_text(json.dumps(notebook), encoding="utf-8")
+        shutil.copy(lesson.notebook, source / "downloads" / lesson.notebook.name)
+        shutil.copy(lesson.md, source / "downloads" / lesson.md.name)
+        notebook["cells"].insert(1, download_cell(lesson.notebook.name))
+        (source / "notebooks" / lesson.notebook.name).write_text(json.dumps(notebook), encoding="utf-8")
     shutil.copytree(images, source / "book" / "images")
+    return shift
 
 
-def where(problem: str, notebooks: Path) -> str:
-    """A Sphinx warning about a lesson, with its cell (as in JupyterLab) and the line of its .md to edit."""
+def where(problem: str, notebooks: Path, shift: tuple[int, int] = (0, 0)) -> str:
+    """A Sphinx warning named by the file to edit: a lesson's cell (as in JupyterLab) and .md line, or a docs page."""
     found = CELL_LINE.match(problem)
     if not found:
-        # The home page is made from README's opening, so its problems are README's.
-        return re.sub(r"^index\.md(:\d+)?: ", "README.md (the lesson table, the site's home page): ", problem).replace(
-            ": WARNING: ", ": ", 1
-        )
+        page = PAGE_LINE.match(problem)
+        if not page:
+            return problem.replace(": WARNING: ", ": ", 1)
+        name, line, rest = page.groups()
+        place = f"docs/{name}"
+        if line:
+            number, (marker, added) = int(line), shift
+            # Lines after the generated toctree moved down; a line inside it is the marker's.
+            if name == "index.md" and marker and number >= marker:
+                number = max(marker, number - added)
+            place += f", line {number}"
+        return f"{place}: {rest.removeprefix('WARNING: ')}"
     name, line, rest = found.groups()
     # MyST-NB numbers lines (cell index + 1) * 10000 + line; the staged copy has one cell more, at index 1.
     index = int(line) // 10000 - 1
@@ -137,12 +176,7 @@ def where(problem: str, notebooks: Path) -> str:
     return f"{place}: {rest.removeprefix('WARNING: ')}"
 
 
-def build(
-    out: Path = OUT,
-    notebooks: Path = ROOT / "notebooks",
-    images: Path = ROOT / "book" / "images",
-    readme: Path = ROOT / "README.md",
-) -> Path:
+def build(out: Path = OUT, notebooks: Path = NOTEBOOKS, images: Path = BOOK_IMAGES, docs: Path = DOCS) -> Path:
     """Build the site into out/html (replaced only when the build succeeds); return out/html."""
     # Sphinx reports resolved paths; so must the scratch folder be, for messages to name checkout files.
     out, target = out.resolve(), out.resolve() / "html"
@@ -156,7 +190,7 @@ def build(
     try:
         source, html = scratch / "source", scratch / "html"
         source.mkdir()
-        stage(source, notebooks, images, readme)
+        shift = stage(source, notebooks, images, docs)
         # -W: every warning is an error; --keep-going: report them all; -n: unresolved references too;
         # -N: plain text (Sphinx colours its messages where it guesses a terminal, on CI for one).
         command = [sys.executable, "-m", "sphinx", "-b", "html", "-c", str(CONF_DIR), "-W", "--keep-going", "-n", "-N"]
@@ -165,7 +199,9 @@ def build(
         # Name files as they are in the checkout, not in the scratch folder.
         report = (done.stdout + done.stderr).replace(f"{source}/", "")
         if done.returncode != 0:
-            problems = [where(line, notebooks) for line in report.splitlines() if "WARNING" in line or "ERROR" in line]
+            problems = [
+                where(line, notebooks, shift) for line in report.splitlines() if "WARNING" in line or "ERROR" in line
+            ]
             hints = [hint for tag, hint in HINTS.items() if f"[{tag}" in report]
             raise BookError(
                 "The site was not built; every warning counts as an error here:\n"
@@ -182,13 +218,14 @@ def build(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python tools/book.py", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.book", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT, help="folder to build in; the site goes to OUT/html")
-    parser.add_argument("--notebooks", type=Path, default=ROOT / "notebooks", help="where the lessons are")
+    parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS, help="where the lessons are")
+    parser.add_argument("--docs", type=Path, default=DOCS, help="where the pages are; DOCS/index.md is the home page")
     args = parser.parse_args(argv)
     started = time.monotonic()
     try:
-        site = build(args.out, args.notebooks)
+        site = build(args.out, args.notebooks, docs=args.docs)
     except BookError as error:
         print(f"make book: {error}", file=sys.stderr)
         return 1

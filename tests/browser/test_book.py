@@ -7,7 +7,6 @@ import functools
 import http.server
 import json
 import threading
-import time
 import urllib.error
 import urllib.request
 from html.parser import HTMLParser
@@ -16,14 +15,17 @@ from urllib.parse import unquote, urldefrag, urljoin
 
 import pytest
 
-from tools import book
-
 from .conftest import LESSONS, screenshot
 
 pytestmark = pytest.mark.browser
 
 #: One stored output per lesson that a reader must see on its page, as CI checked it.
 STORED = {"01_mnist": "Trainable params: 669,706", "03_convnets": "Trainable params: 225,034"}
+#: Pages of docs/ a reader must reach from the home page: the title and one heading each shows.
+PAGES = {
+    "instructors": ("For instructors", "Adding a lesson"),
+    "checks": ("How the checks work", "The second configuration"),
+}
 
 
 def title_of(lesson: Path) -> str:
@@ -45,11 +47,9 @@ def last_stream_line(lesson: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, chromium_path):
-    started = time.monotonic()
-    html = book.build(out=tmp_path_factory.mktemp("book"))
-    print(f"built the site in {time.monotonic() - started:.1f} s")
-    return html
+def site(chromium_path, course_site):
+    """The course's site, built once per test run (tests/conftest.py); only where Chromium can read it."""
+    return course_site
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +101,7 @@ def reader(browser, host):
 def test_the_home_page_lists_every_lesson_in_order(reader, host):
     reader.goto(host)
     shot = screenshot(reader, "book-home")
-    table = reader.locator("article table a")
+    table = reader.locator('article table a[href^="notebooks/"]')
     links = [(a.inner_text(), a.get_attribute("href")) for a in table.all()]
     assert [href for _, href in links] == [f"notebooks/{p.stem}.html" for p in LESSONS], shot
     # The table of contents in the sidebar lists them too, under their own titles.
@@ -112,12 +112,34 @@ def test_the_home_page_lists_every_lesson_in_order(reader, host):
     assert not reader.errors, f"the home page's scripts or files failed: {reader.errors}"
 
 
+def heading(text: str) -> str:
+    """A heading as a reader sees it, without the theme's link sign."""
+    return text.strip().rstrip("#¶").strip()
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_the_home_page_leads_to_the_instructors_and_checks_pages(reader, host, name):
+    title, section = PAGES[name]
+    reader.goto(host)
+    reader.locator(f'article a[href="{name}.html"]').first.click()
+    reader.wait_for_load_state("load")
+    shot = screenshot(reader, f"book-{name}")
+    assert reader.url == f"{host}{name}.html", shot
+    assert heading(reader.locator("article h1").first.inner_text()) == title, shot
+    sections = [heading(text) for text in reader.locator("article h2").all_inner_texts()]
+    assert section in sections, f"{section!r} is not among the page's headings {sections}; see {shot}"
+    # The sidebar lists the page among the site's pages, under its own title.
+    assert title in reader.locator(".bd-sidebar-primary").inner_text(), f"{name} missing from the sidebar; see {shot}"
+    assert not reader.elsewhere, f"{name} asked for files outside the site: {reader.elsewhere}"
+    assert not reader.errors, f"{name}'s scripts or files failed: {reader.errors}"
+
+
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
 def test_each_lesson_page_shows_its_title_figures_and_stored_outputs(reader, host, lesson):
     reader.goto(f"{host}notebooks/{lesson.stem}.html")
     reader.wait_for_load_state("load")
     shot = screenshot(reader, f"book-{lesson.stem}")
-    assert reader.locator("article h1").first.inner_text().strip().rstrip("#").strip() == title_of(lesson), shot
+    assert heading(reader.locator("article h1").first.inner_text()) == title_of(lesson), shot
     images = reader.locator("article img")
     widths = images.evaluate_all("imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
     assert widths and all(width > 0 for width in widths), f"figures that did not load: {widths}; see {shot}"
@@ -204,6 +226,8 @@ def test_every_internal_link_returns_a_page(host):
     assert not broken, "internal links that do not answer:\n" + "\n".join(broken)
     lessons = {f"{host}notebooks/{p.stem}.html" for p in LESSONS}
     assert lessons <= set(pages), f"lesson pages not reachable from the home page: {lessons - set(pages)}"
+    documents = {f"{host}{name}.html" for name in PAGES}
+    assert documents <= set(pages), f"pages of docs/ not reachable from the home page: {documents - set(pages)}"
     missing = [
         f"{page} links {target}#{fragment}"
         for page, target, fragment in fragments
