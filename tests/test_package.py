@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from mnist_lesson import paths
+from tools.lessons import lessons
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "mnist_lesson"
 MODULES = sorted(p for p in PACKAGE.glob("*.py") if p.name != "__init__.py")
-LESSONS = {p.name[:2]: p.read_text() for p in paths.NOTEBOOKS.glob("[0-9][0-9]_*.md")}
+LESSONS = {each.stem[:2]: each.md.read_text() for each in lessons()}
 POINTER = re.compile(r"\((?:introduced in )?lesson (\d\d)\)")
 
 

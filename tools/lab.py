@@ -16,16 +16,17 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from mnist_lesson.paths import CHECKOUT
 
 ROOT = CHECKOUT
 
 
-def command(lesson: str, port: int, open_browser: bool, is_root: bool) -> list[str]:
+def command(lesson: str, port: int, open_browser: bool, is_root: bool, root: Path = ROOT) -> list[str]:
     """The jupyter lab command line for this lesson and user."""
-    # The checkout is the root (lessons link to ../book/images); the browser opens on the lesson.
-    args = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={ROOT}"]
+    # The course's folder is the root (lessons link to ../book/images); the browser opens on the lesson.
+    args = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={root}"]
     args += [f"--LabApp.default_url=/lab/tree/{lesson}", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}"]
     if not open_browser:
         args.append("--no-browser")
@@ -81,13 +82,17 @@ def main(argv=None) -> int:
     parser.add_argument("lesson", nargs="?", default="notebooks/01_mnist.ipynb")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8888)))
     parser.add_argument("--no-browser", action="store_true", help="do not try to open a browser")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the course folder to serve (default: this checkout)")
     args = parser.parse_args(argv)
+    if not (args.root / args.lesson).is_file():
+        print(f"{args.root / args.lesson} does not exist: name a lesson of the course, e.g. notebooks/01_mnist.ipynb.")
+        return 2
 
     is_root = hasattr(os, "geteuid") and os.geteuid() == 0
     if is_root:
         print("Running as root (a container?): starting JupyterLab with --allow-root.", flush=True)
     # JupyterLab keeps the terminal: its log, and its "Shutdown this Jupyter server (y/[n])?" on Ctrl+C.
-    lab = subprocess.Popen(command(args.lesson, args.port, not args.no_browser, is_root), cwd=ROOT)
+    lab = subprocess.Popen(command(args.lesson, args.port, not args.no_browser, is_root, args.root), cwd=args.root)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is JupyterLab's to answer, not this launcher's
     signal.signal(signal.SIGTERM, lambda *_: lab.terminate())
 

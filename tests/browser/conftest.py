@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
+import re
 import shutil
 import signal
 import socket
@@ -16,11 +16,15 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from mnist_lesson.paths import CHECKOUT
+from tools.lessons import lessons
+
+ROOT = CHECKOUT
 CHROMIUM = Path(os.environ.get("MNIST_LESSON_CHROMIUM", "/usr/bin/chromium"))
-SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+#: Where the browser tests' screenshots go: build/ (gitignored, rebuilt at will), never a learner's artifacts/.
+SCREENSHOTS = ROOT / "build" / "screenshots"
 #: Every lesson's executed notebook, in order: what both browser tests read.
-LESSONS = sorted(ROOT.glob("notebooks/[0-9][0-9]_*.ipynb"))
+LESSONS = [each.notebook for each in lessons()]
 SERVER_TIMEOUT = 60
 # As root Chromium needs --no-sandbox; the rest keep it from calling home on a machine without network.
 CHROMIUM_ARGS = [
@@ -67,11 +71,10 @@ def course_copy(tmp: Path) -> Path:
 
 
 class Lab:
-    """A running JupyterLab server: its URL, token, root folder and log file."""
+    """JupyterLab started by the learner's own launcher (`make lab`'s tools/lab.py) on a copy of the course."""
 
     def __init__(self, root: Path, tmp: Path):
-        self.root, self.port, self.token = root, free_port(), secrets.token_hex(16)
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.root, self.port = root, free_port()
         self.log = tmp / "jupyterlab.log"
         settings = tmp / "lab-settings"
         for name, values in LAB_SETTINGS.items():
@@ -82,35 +85,34 @@ class Lab:
             os.environ,
             JUPYTERLAB_SETTINGS_DIR=str(settings),
             JUPYTERLAB_WORKSPACES_DIR=str(tmp / "lab-workspaces"),
-            MNIST_LESSON_MODEL=str(tmp / "artifacts" / "01_mnist.keras"),
+            JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
+            PYTHONUNBUFFERED="1",
         )
-        command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}"]
-        command += [f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={root}"]
-        command += ["--ServerApp.port_retries=0"]
-        if os.geteuid() == 0:  # CI runs as root; JupyterLab refuses that unless told
-            command.append("--allow-root")
-        with open(self.log, "wb") as log:
-            # A session of its own, so that stopping it stops its kernels too.
-            self.process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
-            )
+        command = [sys.executable, "-m", "tools.lab", "notebooks/01_mnist.ipynb", "--no-browser"]
+        command += ["--port", str(self.port), "--root", str(root)]
+        self.output = open(self.log, "w+")  # noqa: SIM115 - read while the server runs, closed in stop()
+        # A session of its own, so that stopping it stops JupyterLab and its kernels too.
+        self.process = subprocess.Popen(
+            command, stdout=self.output, stderr=subprocess.STDOUT, env=env, cwd=ROOT, start_new_session=True
+        )
 
     def wait_until_up(self) -> None:
+        """Wait for the launcher's banner, and take the URL and token a learner would copy from it."""
         deadline = time.monotonic() + SERVER_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            try:
-                with urllib.request.urlopen(f"{self.url}/api/status?token={self.token}", timeout=2) as reply:
-                    if reply.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.5)
-        if self.process.poll() is not None:
-            pytest.fail(
-                f"JupyterLab exited with code {self.process.returncode} before answering; its log is {self.log}"
+        while time.monotonic() < deadline and self.process.poll() is None:
+            found = re.search(
+                r"^    (http://127\.0\.0\.1:(\d+))/lab/tree/\S+\?token=(\w+)$", self.log.read_text(), re.M
             )
-        pytest.fail(f"JupyterLab did not answer within {SERVER_TIMEOUT} s on {self.url}; its log is {self.log}")
+            if found:
+                self.url, port, self.token = found.group(1), int(found.group(2)), found.group(3)
+                assert port == self.port, f"the launcher took port {port}, not {self.port}; its log is {self.log}"
+                with urllib.request.urlopen(f"{self.url}/api/status?token={self.token}", timeout=5) as reply:
+                    assert reply.status == 200
+                return
+            time.sleep(0.5)
+        if self.process.poll() is not None:
+            pytest.fail(f"tools/lab.py exited with code {self.process.returncode} before its banner; log: {self.log}")
+        pytest.fail(f"tools/lab.py printed no URL within {SERVER_TIMEOUT} s; its log is {self.log}")
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -120,6 +122,7 @@ class Lab:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+        self.output.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,15 @@
-"""The course as a learner meets it: JupyterLab in headless Chromium, Run All, and what shows on screen."""
+"""The course as a learner meets it: JupyterLab in headless Chromium, and what shows on screen.
+
+`make test` runs lesson 01 top to bottom (Run All) and, for every other lesson, opens it, runs
+its first cells and checks that its stored outputs and figures render: each lesson is executed
+in full once per `make test` already, under strict nbval. `make test-all` (and `make
+test-browser`) set MNIST_LESSON_BROWSER_LESSONS=all and run every lesson top to bottom here too.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -16,6 +23,11 @@ pytestmark = pytest.mark.browser
 
 RUN_TIMEOUT = 900  # seconds for Run All; lesson 01 trains for a minute or two on 2 cores
 ERROR_MIME = "application/vnd.jupyter.stderr"
+#: How many code cells of a lesson are run when it is only opened: the setup cell and the data.
+FIRST_CELLS = 2
+#: Run every lesson top to bottom (`make test-all`), or only lesson 01 (`make test`).
+RUN_EVERY_LESSON = os.environ.get("MNIST_LESSON_BROWSER_LESSONS") == "all"
+RUN_ALL = [lesson for lesson in LESSONS if RUN_EVERY_LESSON or lesson == LESSONS[0]]
 
 
 def open_in_lab(page, lab, relative: str):
@@ -108,7 +120,56 @@ def output_of(panel, source_part: str) -> str:
     return cell.locator(".jp-OutputArea").inner_text()
 
 
+def run_first_cells(page, panel, count: int) -> None:
+    """Select the first cell and press Shift+Enter until `count` code cells have run (bounded)."""
+    panel.locator(".jp-Cell").first.click()
+    deadline = time.monotonic() + 180
+    prompts = panel.locator(".jp-CodeCell .jp-InputPrompt")
+    while time.monotonic() < deadline:
+        texts = prompts.all_inner_texts()[:count]
+        if all(re.search(r"\[\d+\]", text) for text in texts):
+            wait_for_idle_kernel(page, timeout=60)
+            return
+        if not any("*" in text for text in texts):
+            page.keyboard.press("Escape")  # command mode: Shift+Enter runs the cell, whatever is focused
+            page.keyboard.press("Shift+Enter")
+        time.sleep(1)
+    shot = screenshot(page, "first-cells-timeout")
+    raise AssertionError(f"the first {count} code cells did not run within 180 s; see {shot}")
+
+
+def stored_text(lesson: Path) -> str:
+    """The first line of text that the lesson's last code cell with a text output stored."""
+    cells = [c for c in json.loads(lesson.read_text())["cells"] if c["cell_type"] == "code"]
+    for cell in reversed(cells):
+        for output in cell["outputs"]:
+            text = "".join(output.get("text", "")) or "".join(output.get("data", {}).get("text/plain", ""))
+            if text.strip():
+                return text.strip().splitlines()[0]
+    raise AssertionError(f"{lesson.name} stores no text output")
+
+
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
+def test_lesson_opens_runs_its_first_cells_and_shows_its_stored_outputs(page, lab, lesson):
+    if lesson in RUN_ALL:
+        pytest.skip("run top to bottom by test_run_all_in_jupyterlab")
+    relative = f"notebooks/{lesson.name}"
+    panel = open_in_lab(page, lab, relative)
+    # What a learner sees before running anything: the stored outputs and figures.
+    rendered = panel.locator(".jp-RenderedImage img, .jp-RenderedMarkdown img")
+    shot = screenshot(page, f"{lesson.stem}-opened")
+    assert rendered.count() >= 2, f"{relative}: expected stored figures on screen, found {rendered.count()}; see {shot}"
+    last = stored_text(lesson)
+    shown = panel.locator(".jp-OutputArea").all_inner_texts()
+    assert any(last in text for text in shown), f"{relative}: the stored output {last!r} is not shown; see {shot}"
+    run_first_cells(page, panel, FIRST_CELLS)
+    shot = screenshot(page, f"{lesson.stem}-first-cells")
+    problems = [p for p in cell_problems(panel) if "was not executed" not in p]
+    assert not problems, f"{relative}: " + "\n".join(problems) + f"\nscreenshot: {shot}"
+    assert not broken_images(panel), f"{relative}: images that did not render: {broken_images(panel)}; see {shot}"
+
+
+@pytest.mark.parametrize("lesson", RUN_ALL, ids=[p.stem for p in RUN_ALL])
 def test_run_all_in_jupyterlab(page, lab, lesson):
     panel, where = run_lesson(page, lab, f"notebooks/{lesson.name}")
     rendered = panel.locator(".jp-RenderedImage img, .jp-RenderedMarkdown img")

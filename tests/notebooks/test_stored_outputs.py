@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import nbformat
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+from tools.lessons import lessons
+
+NOTEBOOKS = [each.notebook for each in lessons()]
 NOISE = [
     (re.compile(r"\b0x[0-9a-f]{6,}\b"), "a memory address"),
     (re.compile(r"Warning\b|WARNING"), "a warning"),
