@@ -125,5 +125,5 @@ bench: data torch ## Each lesson's headless time against its budget; lesson 01 p
 	$(BIN)/python -m benchmarks.run
 
 clean: ## Remove .venv, caches and generated scratch files (not the data cache, not committed figures)
-	rm -rf $(VENV) .pytest_cache .ruff_cache artifacts build benchmarks/results src/*.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache artifacts build benchmarks/results/*.rounds.json src/*.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

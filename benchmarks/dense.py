@@ -209,7 +209,7 @@ def summarise(rounds: list[dict], backends: list[str], own: str) -> dict:
 
 
 def table(result: dict, backends: list[str]) -> str:
-    """The README's Performance table: medians, min–max over rounds, targets for the lesson's own backend."""
+    """docs/performance.md's lesson 01 table: medians, min–max over rounds, targets for the lesson's own backend."""
     s, own = result["series"], result["own_backend"]
 
     def row(name, key, unit="", target="", met=None, digits=1):
