@@ -1,4 +1,4 @@
-"""Tests of tools/lessons.py, the lesson registry: what it reads from a lesson, when it reruns a second configuration."""
+"""Tests of tools/lessons.py, the lesson registry: what it reads from a lesson, when it reruns a configuration."""
 
 from __future__ import annotations
 
