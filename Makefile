@@ -1,5 +1,5 @@
 # mnist-lesson: one target for each thing people do. `make help` lists them.
-# Everything runs from the project's own virtual environment in .venv/, built from requirements.txt.
+# Everything runs from the project's own virtual environment in .venv/, built from the lock, requirements.txt.
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -13,7 +13,7 @@ LINTED := $(wildcard src tests notebooks benchmarks tools book)
 CELL_TIMEOUT ?= 900
 
 .DEFAULT_GOAL := help
-.PHONY: help venv torch data lab test test-all test-unit test-notebooks test-backends test-pythons test-browser chromium book run sync execute images lint check-pairs spread bench clean
+.PHONY: help venv lock torch data lab test test-all test-unit test-notebooks test-backends test-pythons test-browser chromium book run sync execute images lint check-pairs spread bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -29,12 +29,24 @@ $(STAMP): requirements.txt pyproject.toml tools/jupyterlab-overrides.json
 	  || { echo "mnist-lesson needs Python $(PYTHONS_SAID); '$(PYTHON)' is $$($(PYTHON) --version 2>/dev/null || echo 'not found')."; \
 	       echo "Pick another interpreter, e.g. 'make PYTHON=python3.12 lab' (README, Quick start)."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --disable-pip-version-check -r requirements.txt
+	@# Every package exactly as locked, each file checked against its hash; then the course's helper package.
+	$(BIN)/python -m pip install --disable-pip-version-check --require-hashes -r requirements.txt
+	$(BIN)/python -m pip install --disable-pip-version-check --no-deps -e .
 	@# JupyterLab settings for this environment only (never the user's own): no news prompt on first start.
 	mkdir -p $(dir $(LAB_OVERRIDES)) && cp tools/jupyterlab-overrides.json $(LAB_OVERRIDES)
 	touch $@
 
-venv: $(STAMP) ## Create .venv and install requirements.txt (done by every target that needs it)
+venv: $(STAMP) ## Create .venv and install the lock, requirements.txt (done by every target that needs it)
+
+# The lock: requirements.in (what the course chooses) resolved with everything it needs, for every
+# supported Python at once (one universal lock, one version of each package where the Pythons allow),
+# from the releases published before LOCK_DATE, so that running it again gives the same file.
+LOCK_DATE ?= 2026-11-28
+lock: $(STAMP) ## Resolve requirements.in into requirements.txt: every package pinned, with hashes (LOCK_DATE=... to move)
+	$(BIN)/uv pip compile pyproject.toml requirements.in --universal --python-version 3.11 --generate-hashes \
+	  --fork-strategy fewest --exclude-newer $(LOCK_DATE)T00:00:00Z --custom-compile-command "make lock" \
+	  --quiet -o requirements.txt
+	@echo "requirements.txt locked. Next: make execute (outputs from the new versions), then make test-all."
 
 # PyTorch, the third Keras backend: optional, and only for test-backends, spread and bench.
 TORCH := $(VENV)/.torch
