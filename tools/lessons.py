@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from mnist_lesson.models import MODEL_ENV
+from mnist_lesson.models import LESSON01, MODEL_ENV
 from mnist_lesson.paths import CHECKOUT, NOTEBOOKS
 
 #: What a lesson's files are called: two digits, an underscore, a topic (the only place this is spelled).
@@ -45,7 +45,8 @@ OWN_BACKEND = re.compile(r'os\.environ\.setdefault\("KERAS_BACKEND", "(\w+)"\)')
 #: How a lesson asks for a model another lesson saved: lesson 01's, or one named by its stem.
 LOADS_LESSON_01 = re.compile(r"\bensure_trained_model\(")
 LOADS_NAMED = re.compile(r'\btrained_model_path\("(\w+)"\)')
-FIRST_LESSON = "01_mnist"
+#: The lesson whose model `ensure_trained_model()` returns (mnist_lesson.models says which).
+FIRST_LESSON = LESSON01.stem
 
 #: CI's second configuration of a lesson, by its own backend. A JAX lesson runs on TensorFlow: other
 #: random weights, other kernels. A TensorFlow lesson (the convnet) runs on TensorFlow limited to AVX,
