@@ -31,7 +31,7 @@ $(STAMP): requirements.txt pyproject.toml tools/jupyterlab-overrides.json
 	$(PYTHON) -m venv $(VENV)
 	@# Every package exactly as locked, each file checked against its hash; then the course's helper package.
 	$(BIN)/python -m pip install --disable-pip-version-check --require-hashes -r requirements.txt
-	$(BIN)/python -m pip install --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -m pip install --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@# JupyterLab settings for this environment only (never the user's own): no news prompt on first start.
 	mkdir -p $(dir $(LAB_OVERRIDES)) && cp tools/jupyterlab-overrides.json $(LAB_OVERRIDES)
 	touch $@
@@ -65,18 +65,19 @@ lab: data ## Start JupyterLab on lesson 01 (loopback only; prints the URL to ope
 	$(BIN)/python -m tools.lab notebooks/01_mnist.ipynb --port $(PORT)
 
 PYTEST := MNIST_LESSON_REQUIRE_DATA=1 $(BIN)/python -m pytest
-# Strict nbval with the course's sanitizers, as every check runs it (tools/lessons.py holds the options).
-NBVAL = $$($(LESSONS) nbval-options)
+# Strict nbval with the course's sanitizers, as every check runs it (tools/lessons.py holds the options);
+# a recipe stops if the registry cannot answer, rather than run pytest without --nbval.
+NBVAL = nbval="$$($(LESSONS) nbval-options)" && test -n "$$nbval" &&
 
 test: data lint check-pairs chromium ## What CI runs: lint, pairing, unit tests, each lesson once under strict nbval, browser, website; second configurations whose inputs changed
 	@# Each lesson is executed once here, on its own backend, in order (02 and 03 load the model 01 saves,
 	@# in scratch: no test writes artifacts/). The browser test runs lesson 01 in JupyterLab and opens the others.
-	$(PYTEST) tests notebooks $(NBVAL) --durations=12
+	$(NBVAL) $(PYTEST) tests notebooks $$nbval --durations=12
 	@# The second configuration of every lesson whose inputs changed since it last passed (docs/checks.md).
 	$(LESSONS) second-configuration
 
 test-all: data lint check-pairs chromium torch ## Everything, before a release: also every lesson in JupyterLab, every second configuration, backend, one core and AVX (TEST_PYTHONS=1: every Python too)
-	MNIST_LESSON_BROWSER_LESSONS=all $(PYTEST) tests notebooks $(NBVAL) --durations=20
+	$(NBVAL) MNIST_LESSON_BROWSER_LESSONS=all $(PYTEST) tests notebooks $$nbval --durations=20
 	$(LESSONS) second-configuration --all
 	$(LESSONS) configurations
 	@if [ -n "$(TEST_PYTHONS)" ]; then $(MAKE) --no-print-directory test-pythons; fi
@@ -85,7 +86,7 @@ test-unit: $(STAMP) ## Unit tests only (no lesson is executed, no browser)
 	$(BIN)/python -m pytest tests -m "not browser"
 
 test-notebooks: data ## Every lesson under strict nbval on its own backend, and nothing else
-	$(PYTEST) notebooks $(NBVAL)
+	$(NBVAL) $(PYTEST) notebooks $$nbval
 
 test-backends: data torch ## Every lesson under every configuration of make test-all but its own backend and second one
 	$(LESSONS) configurations
@@ -113,12 +114,12 @@ run: data ## Execute every lesson headlessly, in place, in order, and say where 
 	$(LESSONS) run --timeout $(CELL_TIMEOUT)
 
 sync: $(STAMP) ## Bring every .ipynb's cells in line with its .md (outputs of unchanged cells kept)
-	$(BIN)/jupytext --sync $$($(LESSONS) paths --md)
+	sources="$$($(LESSONS) paths --md)" && $(BIN)/jupytext --sync $$sources
 
 execute: sync data ## Sync, then re-execute every notebook so all stored outputs come from the current code
 	@$(MAKE) --no-print-directory run
 	@# Executing rewrites the .ipynb only; re-sync so the pair's timestamps agree again.
-	$(BIN)/jupytext --sync $$($(LESSONS) paths --md)
+	sources="$$($(LESSONS) paths --md)" && $(BIN)/jupytext --sync $$sources
 
 images: data ## Regenerate the figures in book/images/ from the data
 	$(BIN)/python -m tools.images --out book/images

@@ -45,6 +45,8 @@ OWN_BACKEND = re.compile(r'os\.environ\.setdefault\("KERAS_BACKEND", "(\w+)"\)')
 #: How a lesson asks for a model another lesson saved: lesson 01's, or one named by its stem.
 LOADS_LESSON_01 = re.compile(r"\bensure_trained_model\(")
 LOADS_NAMED = re.compile(r'\btrained_model_path\("(\w+)"\)')
+#: A code cell of a lesson's Jupytext Markdown source (prose that quotes code does not count).
+CODE_CELL = re.compile(r"^```python[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 #: The lesson whose model `ensure_trained_model()` returns (mnist_lesson.models says which).
 FIRST_LESSON = LESSON01.stem
 
@@ -105,9 +107,14 @@ class Lesson:
         return self.md.read_text(encoding="utf-8")
 
     @cached_property
+    def code(self) -> list[str]:
+        """The lesson's code cells, in order, as its .md holds them."""
+        return CODE_CELL.findall(self.source)
+
+    @cached_property
     def own_backend(self) -> str:
         """The backend the lesson's first cell picks."""
-        found = OWN_BACKEND.search(self.source)
+        found = next((m for m in map(OWN_BACKEND.search, self.code) if m), None)
         if found is None:
             raise ValueError(
                 f'{self.md} sets no backend: its first cell needs os.environ.setdefault("KERAS_BACKEND", …)'
@@ -117,14 +124,20 @@ class Lesson:
     @cached_property
     def loads(self) -> tuple[str, ...]:
         """The stems of the lessons whose trained models this lesson loads."""
-        named = set(LOADS_NAMED.findall(self.source)) - {self.stem}
-        if LOADS_LESSON_01.search(self.source) and self.stem != FIRST_LESSON:
+        code = "\n".join(self.code)
+        named = set(LOADS_NAMED.findall(code)) - {self.stem}
+        if LOADS_LESSON_01.search(code) and self.stem != FIRST_LESSON:
             named.add(FIRST_LESSON)
         return tuple(sorted(named))
 
     @property
     def second_configuration(self) -> Configuration:
         """The environment CI checks this lesson's stored outputs under a second time."""
+        if self.own_backend not in SECOND_CONFIGURATION:
+            raise ValueError(
+                f"{self.stem} runs on {self.own_backend}, which has no second configuration yet: "
+                "add one to SECOND_CONFIGURATION (and AVX_ONLY) in tools/lessons.py"
+            )
         env = SECOND_CONFIGURATION[self.own_backend]
         return Configuration(" ".join(f"{k}={v}" for k, v in env.items()), dict(env))
 
@@ -132,6 +145,8 @@ class Lesson:
     def configurations(self) -> list[Configuration]:
         """What `make test-all` checks the lesson under: every backend, and its own on one core and limited to AVX."""
         own = self.own_backend
+        if own not in AVX_ONLY:
+            raise ValueError(f"{self.stem} runs on {own}: say in AVX_ONLY (tools/lessons.py) how to limit it to AVX")
         found = [Configuration(f"KERAS_BACKEND={b}", {"KERAS_BACKEND": b}) for b in BACKENDS]
         found.append(Configuration(f"KERAS_BACKEND={own} on one core", {"KERAS_BACKEND": own}, ("taskset", "-c", "0")))
         avx = {"KERAS_BACKEND": own, **AVX_ONLY[own]}
@@ -146,8 +161,8 @@ class Lesson:
 
 
 def lessons(folder: Path = NOTEBOOKS) -> list[Lesson]:
-    """Every lesson in a notebooks folder, in the order they run."""
-    return [Lesson(path) for path in sorted(Path(folder).glob(f"{LESSON_GLOB}.ipynb"))]
+    """Every lesson in a notebooks folder, in the order they run: one per .md source, executed or not yet."""
+    return [Lesson(path.with_suffix(".ipynb")) for path in sorted(Path(folder).glob(f"{LESSON_GLOB}.md"))]
 
 
 def is_lesson(path: Path) -> bool:
@@ -295,7 +310,8 @@ def run_second_configurations(every: list[Lesson], everything: bool = False, rec
         if each not in stale:
             key = keys[each.stem]
             print(f"Second configuration of {each.stem}: skipped, it passed under key {key} ({record_path.name})")
-    # A lesson that loads another's model needs that model trained under the same configuration.
+    # A lesson that loads another's model needs that model: the lessons it loads from run first, each under its
+    # own second configuration, so that what it loads passed that lesson's check in the same run.
     to_run = with_dependencies(stale, every)
     if not to_run:
         return 0

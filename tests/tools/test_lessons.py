@@ -65,10 +65,21 @@ def test_dependencies_are_followed_transitively_and_kept_in_course_order(course)
         registry.with_dependencies([second], [second])
 
 
-def test_the_second_configuration_follows_the_own_backend(course):
-    first, _, third = registry.lessons(course)
-    assert dict(first.second_configuration.env) == {"KERAS_BACKEND": "tensorflow"}
-    assert dict(third.second_configuration.env) == {"KERAS_BACKEND": "tensorflow", "ONEDNN_MAX_CPU_ISA": "AVX"}
+def test_a_lesson_on_a_backend_without_a_second_configuration_is_refused_with_what_to_add(tmp_path):
+    lesson = make_lesson(tmp_path, "04_torch", setup_cell("torch"))
+    with pytest.raises(ValueError, match="04_torch runs on torch, which has no second configuration yet"):
+        _ = lesson.second_configuration
+
+
+def test_a_new_lesson_counts_before_it_is_executed_and_prose_that_quotes_code_does_not(tmp_path):
+    folder = tmp_path / "notebooks"
+    make_lesson(folder, "01_mnist", setup_cell("jax"))
+    (folder / "02_new.md").write_text(
+        HEADER + 'Lesson 03 used `os.environ.setdefault("KERAS_BACKEND", "tensorflow")`.\n\n' + setup_cell("jax")
+    )
+    every = registry.lessons(folder)
+    assert [each.stem for each in every] == ["01_mnist", "02_new"]  # `make sync` creates its .ipynb from the list
+    assert every[1].own_backend == "jax" and not every[1].notebook.exists()
 
 
 def test_test_all_covers_every_backend_and_the_own_one_on_one_core_and_avx(course):
