@@ -54,7 +54,7 @@ def free_port() -> int:
 
 
 def screenshot(page, name: str) -> Path:
-    """Save what the page shows as artifacts/screenshots/NAME.png, for a failure message to point at."""
+    """Save what the page shows as build/screenshots/NAME.png, for a failure message to point at."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path))

@@ -149,28 +149,9 @@ def stored_text(lesson: Path) -> str:
     raise AssertionError(f"{lesson.name} stores no text output")
 
 
-@pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
-def test_lesson_opens_runs_its_first_cells_and_shows_its_stored_outputs(page, lab, lesson):
-    if lesson in RUN_ALL:
-        pytest.skip("run top to bottom by test_run_all_in_jupyterlab")
-    relative = f"notebooks/{lesson.name}"
-    panel = open_in_lab(page, lab, relative)
-    # What a learner sees before running anything: the stored outputs and figures.
-    rendered = panel.locator(".jp-RenderedImage img, .jp-RenderedMarkdown img")
-    shot = screenshot(page, f"{lesson.stem}-opened")
-    assert rendered.count() >= 2, f"{relative}: expected stored figures on screen, found {rendered.count()}; see {shot}"
-    last = stored_text(lesson)
-    shown = panel.locator(".jp-OutputArea").all_inner_texts()
-    assert any(last in text for text in shown), f"{relative}: the stored output {last!r} is not shown; see {shot}"
-    run_first_cells(page, panel, FIRST_CELLS)
-    shot = screenshot(page, f"{lesson.stem}-first-cells")
-    problems = [p for p in cell_problems(panel) if "was not executed" not in p]
-    assert not problems, f"{relative}: " + "\n".join(problems) + f"\nscreenshot: {shot}"
-    assert not broken_images(panel), f"{relative}: images that did not render: {broken_images(panel)}; see {shot}"
-
-
 @pytest.mark.parametrize("lesson", RUN_ALL, ids=[p.stem for p in RUN_ALL])
 def test_run_all_in_jupyterlab(page, lab, lesson):
+    # First: lesson 01's run saves the model (in scratch) that the other lessons' first cells load.
     panel, where = run_lesson(page, lab, f"notebooks/{lesson.name}")
     rendered = panel.locator(".jp-RenderedImage img, .jp-RenderedMarkdown img")
     assert rendered.count() >= 2, f"expected figures on screen, found {rendered.count()}\n{where}"
@@ -193,6 +174,26 @@ def test_run_all_in_jupyterlab(page, lab, lesson):
         table = output_of(panel, "networks = {")
         assert len(re.findall(r"accuracy on new handwriting: 0\.\d{4}", table)) == 3, where
         assert panel.locator(".jp-CodeCell").filter(has_text="filters_grid(kernels)").locator("img").count() == 1, where
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
+def test_lesson_opens_runs_its_first_cells_and_shows_its_stored_outputs(page, lab, lesson):
+    if lesson in RUN_ALL:
+        pytest.skip("run top to bottom by test_run_all_in_jupyterlab")
+    relative = f"notebooks/{lesson.name}"
+    panel = open_in_lab(page, lab, relative)
+    # What a learner sees before running anything: the stored outputs and figures.
+    rendered = panel.locator(".jp-RenderedImage img, .jp-RenderedMarkdown img")
+    shot = screenshot(page, f"{lesson.stem}-opened")
+    assert rendered.count() >= 2, f"{relative}: expected stored figures on screen, found {rendered.count()}; see {shot}"
+    last = stored_text(lesson)
+    shown = panel.locator(".jp-OutputArea").all_inner_texts()
+    assert any(last in text for text in shown), f"{relative}: the stored output {last!r} is not shown; see {shot}"
+    run_first_cells(page, panel, FIRST_CELLS)
+    shot = screenshot(page, f"{lesson.stem}-first-cells")
+    problems = [p for p in cell_problems(panel) if "was not executed" not in p]
+    assert not problems, f"{relative}: " + "\n".join(problems) + f"\nscreenshot: {shot}"
+    assert not broken_images(panel), f"{relative}: images that did not render: {broken_images(panel)}; see {shot}"
 
 
 def test_markdown_source_opens_as_a_notebook(page, lab):
