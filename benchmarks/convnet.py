@@ -8,7 +8,6 @@ same file. The whole lesson's headless time is measured by benchmarks/lessons.py
 
 from __future__ import annotations
 
-import re
 import statistics
 import sys
 import time
@@ -16,18 +15,15 @@ import time
 from benchmarks import runner
 from tools.lessons import BACKENDS, lessons
 
-#: The lesson whose convnet is measured: the first that trains on TensorFlow, the convnet's backend.
-LESSON = next(each for each in lessons() if "def convnet_layers():" in each.source)
-
-
-def lesson_cells() -> list[str]:
-    """The code cells of the lesson's source, in order."""
-    return re.findall(r"```python[^\n]*\n(.*?)```", LESSON.source, re.DOTALL)
+#: The lesson whose convnet is measured: the one that defines convnet_layers() (None if no lesson does).
+LESSON = next((each for each in lessons() if any("def convnet_layers():" in cell for cell in each.code)), None)
 
 
 def lesson_recipe() -> tuple[str, str]:
     """The code that defines convnet_layers(), and the code before the first compile that sets up its training."""
-    cells = lesson_cells()
+    if LESSON is None:
+        raise SystemExit("no lesson defines convnet_layers(): there is no convnet to benchmark")
+    cells = LESSON.code
     layers_cell = next(c for c in cells if "def convnet_layers():" in c)
     definition = layers_cell[: layers_cell.index("\n\n\n# ")] if "\n\n\n# " in layers_cell else layers_cell
     compile_cell = next(c for c in cells if "model.compile(" in c)

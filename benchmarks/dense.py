@@ -20,7 +20,7 @@ from pathlib import Path
 
 from benchmarks import runner
 from benchmarks.lessons import PEAK_CELL, cell_seconds
-from tools.lessons import BACKENDS, FIRST_LESSON, Configuration, execute, lesson
+from tools.lessons import BACKENDS, FIRST_LESSON, Configuration, Lesson, execute, lesson
 
 LESSON = lesson(FIRST_LESSON).notebook
 
@@ -30,7 +30,7 @@ TRAIN, VALID = 60000, 10000
 def lesson_recipe() -> tuple[list[tuple[int, int]], int, int]:
     """Lesson 01's layer sizes, epochs and batch size, read from the lesson itself: one source for the recipe."""
     # Only the code cells: the prose and the recap table quote the same calls.
-    text = "\n".join(re.findall(r"```python[^\n]*\n(.*?)```", LESSON.with_suffix(".md").read_text(), re.DOTALL))
+    text = "\n".join(Lesson(LESSON).code)
     inputs = int(re.search(r"keras\.Input\(shape=\((\d+),\)\)", text).group(1))
     hidden = [int(u) for u in re.findall(r'layers\.Dense\(units=(\d+), activation="relu"\)', text)]
     outputs = int(re.search(r"num_categories = (\d+)", text).group(1))
@@ -208,9 +208,9 @@ def summarise(rounds: list[dict], backends: list[str], own: str) -> dict:
     return result
 
 
-def table(result: dict, backends: list[str]) -> str:
+def table(result: dict) -> str:
     """docs/performance.md's lesson 01 table: medians, min–max over rounds, targets for the lesson's own backend."""
-    s, own = result["series"], result["own_backend"]
+    s, own, backends = result["series"], result["own_backend"], result["backends_measured"]
 
     def row(name, key, unit="", target="", met=None, digits=1):
         m = s[key]

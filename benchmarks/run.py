@@ -38,7 +38,7 @@ def results_path(name: str):
 def render(name: str, result: dict) -> str:
     """The table of one benchmark's saved result, with when and where it was measured."""
     module = BENCHMARKS[name]
-    table = module.table(result, list(result["backends_measured"])) if name == "dense" else module.table(result)
+    table = module.table(result)
     machine = result.get("machine", {})
     where = f"{machine.get('cores', '?')} cores, {machine.get('processor', '?')}, Python {machine.get('python', '?')}"
     return f"Measured {result['date']} ({where}), {result.get('rounds', '?')} rounds:\n\n{table}"

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import nbformat
 
-from mnist_lesson.paths import ARTIFACTS, CHECKOUT
+from mnist_lesson.paths import CHECKOUT
 from tools.lessons import execute, lessons, plan
 
 # The add-on's own parsing, so that the figures match what CI compares.
@@ -42,7 +42,7 @@ from tools.nbval_tolerance import (
     text_of,
 )
 
-OUT = ARTIFACTS / "spread"
+OUT = CHECKOUT / "build" / "spread"
 #: The tolerance of a tagged cell without its own, as pytest reads it from pyproject.toml.
 DEFAULT_TOLERANCE = float(
     tomllib.loads((CHECKOUT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["nbval_tolerance"]

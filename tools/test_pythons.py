@@ -23,7 +23,7 @@ from mnist_lesson.paths import CHECKOUT
 from tools.lessons import FIRST_LESSON, NBVAL, lesson
 
 ROOT = CHECKOUT
-RESULTS = ROOT / "artifacts" / "test-pythons.json"
+RESULTS = ROOT / "build" / "test-pythons.json"
 
 
 def find_python(version: str) -> str | None:

@@ -51,7 +51,7 @@ def test_the_report_takes_ratios_within_rounds_and_judges_the_lessons_own_backen
     ratios = result["series"]["jax_train_over_eager_train"]
     assert ratios["runs"] == [14.2 / 24.9, 17.6 / 33.1, 19.3 / 32.6]  # each round against its own PyTorch run
     assert ratios["median"] == 14.2 / 24.9
-    table = bench.table(result, ["jax", "torch"])
+    table = bench.table(result)
     assert "| lesson 01 on jax / PyTorch eager script | 0.80× |" in table and "≤ 1.0× | met |" in table
     assert "| kernel peak resident memory on jax (MB) | 1200 |" in table and "≤ 1024 MB | missed |" in table
     assert "Keras training on torch / on jax" in table

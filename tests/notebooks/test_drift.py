@@ -95,7 +95,7 @@ def drift(nb) -> dict[int, str]:
 
 
 @pytest.mark.parametrize("stem", [each.stem for each in LESSONS])
-def test_every_stored_output_passes_the_comparison_against_itself(pytester, stem):
+def test_every_stored_output_meets_its_own_rule_floors_ceilings_and_sanitizers_included(pytester, stem):
     notebook = lesson(stem).notebook
     results = compare(collect(pytester, notebook), nbformat.read(notebook, as_version=4))
     assert results, f"{stem}: no cell was compared"
