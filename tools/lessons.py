@@ -76,6 +76,10 @@ KEY_INPUTS = (
 )
 
 
+#: The pytest options in pyproject.toml that decide how stored outputs are compared (part of the key).
+COMPARISON_OPTIONS = ("addopts", "nbval_tolerance")
+
+
 @dataclass(frozen=True)
 class Configuration:
     """An environment to execute a lesson in: variables, and a command prefix (taskset, say)."""
@@ -278,9 +282,9 @@ def second_configuration_key(chosen: Lesson, every: list[Lesson], root: Path = C
         if not path.exists():
             raise FileNotFoundError(f"{path} is missing: the second configuration's key is made from it")
         _digest_files(path.rglob("*") if path.is_dir() else [path], root, digest)
-    # Of pyproject.toml only what pytest and nbval read: the default tolerance and the plugins (not ruff's settings).
+    # Of pyproject.toml only what decides a comparison: the default tolerance and the plugins pytest loads.
     pytest_options = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
-    digest.update(json.dumps(pytest_options, sort_keys=True).encode())
+    digest.update(json.dumps({k: pytest_options.get(k) for k in COMPARISON_OPTIONS}, sort_keys=True).encode())
     return digest.hexdigest()[:16]
 
 

@@ -120,6 +120,9 @@ def test_the_key_changes_with_what_a_lessons_outputs_depend_on_and_nothing_else(
     pyproject = (root / "pyproject.toml").read_text()
     (root / "pyproject.toml").write_text(pyproject.replace("line-length = 120", "line-length = 100"))
     assert keys() == before, "prose and ruff's settings cannot change a lesson's outputs"
+    (root / "pyproject.toml").write_text(pyproject.replace('nbval_tolerance = "0.005"', 'nbval_tolerance = "0.01"'))
+    assert all(a != b for a, b in zip(before, keys())), "the default tolerance decides comparisons"
+    (root / "pyproject.toml").write_text(pyproject)
 
     first.notebook.write_text(first.notebook.read_text() + " ")
     after_01 = keys()
