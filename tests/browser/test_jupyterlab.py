@@ -53,11 +53,20 @@ def wait_for_idle_kernel(page, timeout: float) -> None:
     raise AssertionError(f"the kernel was not idle within {timeout:.0f} s; see {shot}")
 
 
+def menu(page, name: str, item: str) -> None:
+    """Click a menu bar entry, then one of its items, by their labels."""
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(rf"^{name}$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(rf"^{item}$")).click()
+
+
 def run_all(page, panel) -> None:
-    """Run > Run All Cells, then wait (bounded) until no cell is queued or running."""
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    """Clear the stored outputs, Run All Cells, and wait (bounded) until no cell is queued or running.
+
+    The stored outputs go first: their execution counts would otherwise look like a finished run.
+    """
     prompts = panel.locator(".jp-CodeCell .jp-InputPrompt")
+    clear_outputs(page, panel)
+    menu(page, "Run", "Run All Cells")
     deadline = time.monotonic() + RUN_TIMEOUT
     started = False
     while time.monotonic() < deadline:
@@ -120,8 +129,20 @@ def output_of(panel, source_part: str) -> str:
     return cell.locator(".jp-OutputArea").inner_text()
 
 
+def clear_outputs(page, panel) -> None:
+    """Edit > Clear Outputs of All Cells, and wait until no cell shows an execution count."""
+    prompts = panel.locator(".jp-CodeCell .jp-InputPrompt")
+    menu(page, "Edit", "Clear Outputs of All Cells")
+    deadline = time.monotonic() + 30
+    while any(re.search(r"\d", text) for text in prompts.all_inner_texts()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the stored outputs were not cleared; see {screenshot(page, 'clear-timeout')}")
+        time.sleep(0.5)
+
+
 def run_first_cells(page, panel, count: int) -> None:
-    """Select the first cell and press Shift+Enter until `count` code cells have run (bounded)."""
+    """Clear the outputs, select the first cell and press Shift+Enter until `count` code cells have run (bounded)."""
+    clear_outputs(page, panel)  # else the stored execution counts would look like a run
     panel.locator(".jp-Cell").first.click()
     deadline = time.monotonic() + 180
     prompts = panel.locator(".jp-CodeCell .jp-InputPrompt")
