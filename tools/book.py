@@ -136,6 +136,10 @@ def stage(source: Path, notebooks: Path, images: Path, docs: Path) -> tuple[int,
     for lesson in found:
         if not lesson.md.exists():
             raise BookError(f"{lesson.md} is missing: every lesson is a Jupytext pair (run `make sync`).")
+        if not lesson.notebook.exists():
+            raise BookError(
+                f"{lesson.notebook} is missing: every lesson is a Jupytext pair (`make sync`, then `make execute`)."
+            )
         notebook = read_notebook(lesson.notebook)
         # The pages show a copy with download links under the title; the downloads are the lesson's own files.
         shutil.copy(lesson.notebook, source / "downloads" / lesson.notebook.name)

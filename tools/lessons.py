@@ -165,8 +165,13 @@ class Lesson:
 
 
 def lessons(folder: Path = NOTEBOOKS) -> list[Lesson]:
-    """Every lesson in a notebooks folder, in the order they run: one per .md source, executed or not yet."""
-    return [Lesson(path.with_suffix(".ipynb")) for path in sorted(Path(folder).glob(f"{LESSON_GLOB}.md"))]
+    """Every lesson in a notebooks folder, in the order they run: one per NN_topic, whichever of its pair exists.
+
+    A new lesson is its .md before `make sync` makes its .ipynb; a lesson missing either file is still
+    listed, so that the pairing check and the website build can say which file to restore.
+    """
+    stems = {path.stem for suffix in (".md", ".ipynb") for path in Path(folder).glob(f"{LESSON_GLOB}{suffix}")}
+    return [Lesson(Path(folder) / f"{stem}.ipynb") for stem in sorted(stems)]
 
 
 def is_lesson(path: Path) -> bool:

@@ -225,14 +225,17 @@ def test_a_lesson_without_its_md_twin_is_refused(tiny):
     "damage, expected",
     [
         ("empty", r"No lessons \(NN_topic\.ipynb\) in .*notebooks"),
+        ("no-ipynb", r"01_tiny\.ipynb is missing.*make sync.*make execute"),
         ("json", r"01_tiny\.ipynb is not a notebook .*make sync"),
         ("cells", r"01_tiny\.ipynb has no list of cells"),
     ],
 )
 def test_a_broken_notebooks_folder_is_refused_with_what_to_do(tiny, damage, expected):
     lesson = tiny / "notebooks" / "01_tiny.ipynb"
-    if damage == "empty":
+    if damage in ("empty", "no-ipynb"):
         lesson.unlink()
+        if damage == "empty":
+            lesson.with_suffix(".md").unlink()
     else:
         lesson.write_text('{"cells": ' if damage == "json" else '{"metadata": {}}')
     with pytest.raises(book.BookError, match=expected):
