@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from benchmarks import runner
-from benchmarks.lessons import PEAK_CELL, cell_seconds
+from benchmarks.lessons import PEAK_CELL, cell_seconds, peak_mb
 from tools.lessons import BACKENDS, FIRST_LESSON, Configuration, Lesson, execute, lesson
 
 LESSON = lesson(FIRST_LESSON).notebook
@@ -140,11 +140,10 @@ def workload_lesson() -> dict:
         code = [c for c in json.loads(copy.read_text())["cells"] if c["cell_type"] == "code"]
     fit = next(c for c in code if "model.fit(" in "".join(c["source"]))
     results = "".join("".join(o.get("text", "")) for o in code[code.index(fit) + 1]["outputs"])  # the final metrics
-    peak_kb = int("".join(code[-1]["outputs"][0]["text"]).split()[1])
     return {
         "wall_s": seconds,
         "train_s": cell_seconds(fit),
-        "peak_mb": peak_kb / 1024,
+        "peak_mb": peak_mb(code),
         "val_accuracy": float(results.split("val_accuracy:")[1].split()[0]),
     }
 

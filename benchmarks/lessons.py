@@ -25,6 +25,11 @@ BUDGETS = {"01_mnist": 60, "02_inference": 30, "03_convnets": 120}
 PEAK_CELL = 'print("VmHWM_kB", [l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM")][0])'
 
 
+def peak_mb(code_cells: list[dict]) -> float:
+    """The kernel's peak resident memory in MB, as PEAK_CELL (the last code cell) printed it."""
+    return int("".join(code_cells[-1]["outputs"][0]["text"]).split()[1]) / 1024
+
+
 def cell_seconds(cell: dict) -> float:
     """How long a cell ran, from the timestamps the executor records in its metadata."""
     timing = cell["metadata"]["execution"]
@@ -43,11 +48,10 @@ def workload_lessons() -> dict:
             (copy,) = execute([lesson], Path(scratch), last_cell=PEAK_CELL)
             wall = time.perf_counter() - start
             cells = [c for c in json.loads(copy.read_text())["cells"] if c["cell_type"] == "code"]
-            peak_kb = int("".join(cells[-1]["outputs"][0]["text"]).split()[1])
             found[lesson.stem] = {
                 "wall_s": wall,
                 "slowest_cell_s": max(cell_seconds(c) for c in cells),
-                "peak_mb": peak_kb / 1024,
+                "peak_mb": peak_mb(cells),
                 "backend": lesson.own_backend,
             }
     return found

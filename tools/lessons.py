@@ -157,7 +157,7 @@ class Lesson:
         found.append(Configuration(" ".join(f"{k}={v}" for k, v in avx.items()), avx))
         return found
 
-    def checked_elsewhere(self, configuration: Configuration) -> bool:
+    def checked_by_make_test(self, configuration: Configuration) -> bool:
         """Whether `make test` already checks this configuration: the lesson's own backend, or its second one."""
         plain = not configuration.prefix
         own = {"KERAS_BACKEND": self.own_backend}
@@ -172,11 +172,6 @@ def lessons(folder: Path = NOTEBOOKS) -> list[Lesson]:
     """
     stems = {path.stem for suffix in (".md", ".ipynb") for path in Path(folder).glob(f"{LESSON_GLOB}{suffix}")}
     return [Lesson(Path(folder) / f"{stem}.ipynb") for stem in sorted(stems)]
-
-
-def is_lesson(path: Path) -> bool:
-    """Whether a file name is a lesson's (NN_topic.ipynb or .md)."""
-    return Path(path).match(f"{LESSON_GLOB}.ipynb") or Path(path).match(f"{LESSON_GLOB}.md")
 
 
 def lesson(stem: str, folder: Path = NOTEBOOKS) -> Lesson:
@@ -352,7 +347,7 @@ def plan(every: list[Lesson], skip_checked: bool = True) -> list[tuple[Configura
     by_name: dict[str, tuple[Configuration, list[Lesson]]] = {}
     for each in every:
         for configuration in each.configurations:
-            if not (skip_checked and each.checked_elsewhere(configuration)):
+            if not (skip_checked and each.checked_by_make_test(configuration)):
                 by_name.setdefault(configuration.name, (configuration, []))[1].append(each)
     # A lesson that loads another's model needs that model trained under the same configuration.
     return [(configuration, with_dependencies(chosen, every)) for configuration, chosen in by_name.values()]
