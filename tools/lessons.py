@@ -197,10 +197,15 @@ def with_dependencies(chosen: Iterable[Lesson], every: list[Lesson]) -> list[Les
     return [each for each in every if each.stem in wanted]
 
 
+def scratch_model(scratch: Path) -> str:
+    """The value of $MNIST_LESSON_MODEL that makes lessons save their trained models in scratch."""
+    return str(Path(scratch) / f"{FIRST_LESSON}.keras")
+
+
 def scratch_env(scratch: Path, base: Mapping[str, str] | None = None, **extra: str) -> dict[str, str]:
     """An environment for executing lessons whose trained models go to scratch, never to artifacts/."""
     env = {k: v for k, v in (os.environ if base is None else base).items() if k != "KERAS_BACKEND"}
-    return dict(env, **{MODEL_ENV: str(Path(scratch) / f"{FIRST_LESSON}.keras")}, **extra)
+    return dict(env, **{MODEL_ENV: scratch_model(scratch)}, **extra)
 
 
 def _nbconvert(notebook: Path, env: Mapping[str, str], prefix: tuple[str, ...], timeout: int, timing: bool) -> None:

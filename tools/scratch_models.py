@@ -20,8 +20,8 @@ import pytest
 
 from mnist_lesson.models import MODEL_ENV
 from mnist_lesson.paths import ARTIFACTS
+from tools.lessons import scratch_model
 
-FIRST_MODEL = "01_mnist.keras"
 _before = pytest.StashKey[dict]()
 
 
@@ -46,7 +46,7 @@ def pytest_configure(config):
         folder = scratch
     Path(folder).mkdir(parents=True, exist_ok=True)
     before = os.environ.get(MODEL_ENV)
-    os.environ[MODEL_ENV] = str(Path(folder).resolve() / FIRST_MODEL)
+    os.environ[MODEL_ENV] = scratch_model(Path(folder).resolve())
     # A run inside another (pytester's) gives the outer run its own setting back.
     config.add_cleanup(lambda: os.environ.pop(MODEL_ENV) if before is None else os.environ.update({MODEL_ENV: before}))
     config.stash[_before] = learners_models()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import nbformat
 
 from mnist_lesson.models import MODEL_ENV
 from mnist_lesson.paths import ARTIFACTS, CHECKOUT
 from tools import scratch_models
+from tools.lessons import scratch_model
 
 SAVES_A_MODEL = """\
 from mnist_lesson.models import trained_model_path
@@ -42,7 +44,7 @@ def test_a_lesson_executed_under_nbval_saves_its_model_in_scratch_not_artifacts(
         "--nbval", "--nbval-current-env", *plugins, "--lesson-models", kept, "saves.ipynb"
     )
     assert result.ret == 0, result.stdout.str()
-    assert (kept / scratch_models.FIRST_MODEL).read_text() == "a model"
+    assert Path(scratch_model(kept)).read_text() == "a model"
     assert scratch_models.learners_models() == before
 
 
