@@ -315,13 +315,13 @@ def run_second_configurations(every: list[Lesson], everything: bool = False, rec
     record = read_record(record_path)
     keys = {each.stem: second_configuration_key(each, every) for each in every}
     stale = [each for each in every if everything or record.get(each.stem, {}).get("key") != keys[each.stem]]
-    for each in every:
-        if each not in stale:
-            key = keys[each.stem]
-            print(f"Second configuration of {each.stem}: skipped, it passed under key {key} ({record_path.name})")
     # A lesson that loads another's model needs that model: the lessons it loads from run first, each under its
     # own second configuration, so that what it loads passed that lesson's check in the same run.
     to_run = with_dependencies(stale, every)
+    for each in every:
+        if each not in to_run:
+            key = keys[each.stem]
+            print(f"Second configuration of {each.stem}: skipped, it passed under key {key} ({record_path.name})")
     if not to_run:
         return 0
     with tempfile.TemporaryDirectory(prefix="second-configuration-") as scratch:
