@@ -41,7 +41,8 @@ def render(name: str, result: dict) -> str:
     table = module.table(result)
     machine = result.get("machine", {})
     where = f"{machine.get('cores', '?')} cores, {machine.get('processor', '?')}, Python {machine.get('python', '?')}"
-    return f"Measured {result['date']} ({where}), {result.get('rounds', '?')} rounds:\n\n{table}"
+    rounds = result.get("rounds", "?")
+    return f"Measured {result['date']} ({where}), {rounds} round{'' if rounds == 1 else 's'}:\n\n{table}"
 
 
 def generated_page(text: str) -> str:
