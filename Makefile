@@ -77,7 +77,7 @@ test: data lint check-pairs chromium ## What CI runs: lint, pairing, unit tests,
 	$(LESSONS) second-configuration
 
 test-all: data lint check-pairs chromium torch ## Everything, before a release: also every lesson in JupyterLab, every second configuration, backend, one core and AVX (TEST_PYTHONS=1: every Python too)
-	$(NBVAL) MNIST_LESSON_BROWSER_LESSONS=all $(PYTEST) tests notebooks $$nbval --durations=20
+	$(NBVAL) MNIST_LESSON_CHECKS=all $(PYTEST) tests notebooks $$nbval --durations=20
 	$(LESSONS) second-configuration --all
 	$(LESSONS) configurations
 	@if [ -n "$(TEST_PYTHONS)" ]; then $(MAKE) --no-print-directory test-pythons; fi
@@ -95,7 +95,7 @@ test-pythons: data ## Each supported Python found here: a throw-away .venv, the 
 	$(BIN)/python -m tools.test_pythons $(PYTHONS)
 
 test-browser: data chromium ## Run every lesson in JupyterLab in headless Chromium, and read the website
-	MNIST_LESSON_BROWSER_LESSONS=all $(PYTEST) tests/browser -m browser
+	MNIST_LESSON_CHECKS=all $(PYTEST) tests/browser -m browser
 
 # Debian's Chromium for the browser test, installed where missing when we may (root, as in CI).
 chromium:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -13,6 +12,7 @@ import nbformat
 import pytest
 
 from mnist_lesson import models, paths
+from tools.lessons import checked_backends
 
 
 def test_model_path_is_in_the_checkout_and_gitignored(monkeypatch):
@@ -136,20 +136,37 @@ np.testing.assert_allclose(model.predict(x, verbose=0), np.load(sys.argv[3]), at
 print(keras.backend.backend(), model.count_params(), type(model.optimizer).__name__)
 """
 
-BACKEND_PAIRS = [("jax", "tensorflow"), ("tensorflow", "jax")]
-if importlib.util.find_spec("torch") is not None:  # PyTorch is optional: run by `make test-backends`
-    BACKEND_PAIRS += [("jax", "torch"), ("torch", "jax")]
+# Each way between JAX and TensorFlow, the lessons' own backends; PyTorch both ways too in `make test-all`.
+BACKENDS = checked_backends()
+BACKEND_PAIRS = [(s, loaded) for s in BACKENDS for loaded in BACKENDS if s != loaded and "jax" in (s, loaded)]
+
+
+def run_together(commands: list[list[str]]) -> list[subprocess.CompletedProcess]:
+    """Each command in a new interpreter, all at once: they spend most of their time importing a backend."""
+    started = [subprocess.Popen(each, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for each in commands]
+    finished = []
+    for process in started:
+        out, err = process.communicate(timeout=300)
+        finished.append(subprocess.CompletedProcess(process.args, process.returncode, out, err))
+    return finished
+
+
+@pytest.fixture(scope="module")
+def round_trips(tmp_path_factory) -> dict[tuple[str, str], subprocess.CompletedProcess]:
+    """A model saved once under each backend, then loaded under each other one: each step's processes at once."""
+    folder = tmp_path_factory.mktemp("round-trips")
+    saved = {backend: (folder / f"{backend}.keras", folder / f"{backend}.npy") for backend in BACKENDS}
+    saves = run_together([[sys.executable, "-c", SAVE, b, str(m), str(p)] for b, (m, p) in saved.items()])
+    for backend, done in zip(saved, saves):
+        assert done.returncode == 0, f"saving under {backend}: {done.stderr[-3000:]}"
+    loads = [[sys.executable, "-c", LOAD, loaded, *map(str, saved[s])] for s, loaded in BACKEND_PAIRS]
+    return dict(zip(BACKEND_PAIRS, run_together(loads)))
 
 
 @pytest.mark.parametrize(("saved_under", "loaded_under"), BACKEND_PAIRS)
-def test_a_model_saved_under_one_backend_loads_and_predicts_the_same_under_another(tmp_path, saved_under, loaded_under):
-    path, expected = tmp_path / "m.keras", tmp_path / "expected.npy"
-    for script, backend in ((SAVE, saved_under), (LOAD, loaded_under)):
-        done = subprocess.run(
-            [sys.executable, "-c", script, backend, str(path), str(expected)],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert done.returncode == 0, done.stderr[-3000:]
+def test_a_model_saved_under_one_backend_loads_and_predicts_the_same_under_another(
+    round_trips, saved_under, loaded_under
+):  # noqa: E501
+    done = round_trips[saved_under, loaded_under]
+    assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.split() == [loaded_under, "50890", "RMSprop"]

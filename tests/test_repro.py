@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import functools
-import importlib.util
 import os
 import subprocess
 import sys
+from subprocess import PIPE
 
 import pytest
 
 from mnist_lesson import paths
+from tools.lessons import checked_backends
 
 # The setup line lesson 01's first cell runs, taken from the lesson itself.
 SETUP = next(
@@ -31,17 +32,35 @@ kernel = keras.ops.convert_to_numpy(layer.kernel)
 print(keras.backend.backend(), random.random(), numpy.random.rand(), float(sample), kernel.sum())
 """
 
-# PyTorch is optional: its cases run where `make torch` installed it, as `make test-backends` does.
-BACKENDS = ["jax", "tensorflow"] + (["torch"] if importlib.util.find_spec("torch") else [])
+# The lessons' own backends in `make test`; PyTorch too in `make test-all` (tools/lessons.py).
+BACKENDS = checked_backends()
+#: Every fresh run the tests below compare: two of each backend, and one with no backend set.
+RUNS = [(backend, attempt) for backend in BACKENDS for attempt in (1, 2)] + [(None, 1)]
 
 
-@functools.cache
-def run_fresh(backend: str | None, attempt: int = 1) -> subprocess.CompletedProcess:
-    """The script in a new interpreter; `attempt` tells two deliberate runs apart (results are cached per test run)."""
+def start(backend: str | None) -> subprocess.Popen:
+    """The script in a new interpreter, started and not waited for."""
     env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
     if backend:
         env["KERAS_BACKEND"] = backend
-    return subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=300, env=env)
+    return subprocess.Popen([sys.executable, "-c", SCRIPT], stdout=PIPE, stderr=PIPE, text=True, env=env)
+
+
+@functools.cache
+def fresh_runs() -> dict[tuple[str | None, int], subprocess.CompletedProcess]:
+    """Every run in RUNS, two at a time: each is a new interpreter that mostly waits on imports."""
+    done = {}
+    for pair in (RUNS[i : i + 2] for i in range(0, len(RUNS), 2)):
+        started = {run: start(run[0]) for run in pair}
+        for run, process in started.items():
+            out, err = process.communicate(timeout=300)
+            done[run] = subprocess.CompletedProcess(process.args, process.returncode, out, err)
+    return done
+
+
+def run_fresh(backend: str | None, attempt: int = 1) -> subprocess.CompletedProcess:
+    """The result of one fresh run (`attempt` tells two deliberate runs of one backend apart)."""
+    return fresh_runs()[backend, attempt]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -60,6 +60,9 @@ SECOND_CONFIGURATION = {
 }
 #: Every backend Keras runs the course on; `make test-all` checks each lesson on each.
 BACKENDS = ("jax", "tensorflow", "torch")
+#: `make test-all` sets MNIST_LESSON_CHECKS=all: the checks that only it runs (every lesson top to bottom
+#: in JupyterLab, the unit tests on PyTorch too) run as well; `make test` leaves it unset.
+CHECKS_ENV = "MNIST_LESSON_CHECKS"
 #: How each backend is limited to AVX instructions (XLA and oneDNN each have their own switch).
 AVX_ONLY = {"jax": {"XLA_FLAGS": "--xla_cpu_max_isa=AVX"}, "tensorflow": {"ONEDNN_MAX_CPU_ISA": "AVX"}}
 
@@ -180,6 +183,19 @@ def lesson(stem: str, folder: Path = NOTEBOOKS) -> Lesson:
     if stem not in found:
         raise ValueError(f"no lesson {stem!r} in {folder}; the lessons are {', '.join(found)}")
     return found[stem]
+
+
+def every_check(env: Mapping[str, str] | None = None) -> bool:
+    """Whether this run is `make test-all`'s (MNIST_LESSON_CHECKS=all), not `make test`'s."""
+    return (os.environ if env is None else env).get(CHECKS_ENV) == "all"
+
+
+def checked_backends(every: list[Lesson] | None = None, env: Mapping[str, str] | None = None) -> list[str]:
+    """The backends the unit tests cover: the lessons' own in `make test`; every backend in `make test-all`."""
+    if every_check(env):
+        return list(BACKENDS)
+    own = {each.own_backend for each in (lessons() if every is None else every)}
+    return [backend for backend in BACKENDS if backend in own]
 
 
 def with_dependencies(chosen: Iterable[Lesson], every: list[Lesson]) -> list[Lesson]:

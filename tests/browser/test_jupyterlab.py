@@ -3,19 +3,20 @@
 `make test` runs lesson 01 top to bottom (Run All) and, for every other lesson, opens it, runs
 its first cells and checks that its stored outputs and figures render: each lesson is executed
 in full once per `make test` already, under strict nbval. `make test-all` (and `make
-test-browser`) set MNIST_LESSON_BROWSER_LESSONS=all and run every lesson top to bottom here too.
+test-browser`) set MNIST_LESSON_CHECKS=all and run every lesson top to bottom here too.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from pathlib import Path
 
 import jupytext
 import pytest
+
+from tools.lessons import every_check
 
 from .conftest import LESSONS, ROOT, screenshot
 
@@ -26,7 +27,7 @@ ERROR_MIME = "application/vnd.jupyter.stderr"
 #: How many code cells of a lesson are run when it is only opened: the setup cell and the data.
 FIRST_CELLS = 2
 #: Run every lesson top to bottom (`make test-all`), or only lesson 01 (`make test`).
-RUN_EVERY_LESSON = os.environ.get("MNIST_LESSON_BROWSER_LESSONS") == "all"
+RUN_EVERY_LESSON = every_check()
 RUN_ALL = [lesson for lesson in LESSONS if RUN_EVERY_LESSON or lesson == LESSONS[0]]
 
 

@@ -48,6 +48,14 @@ def test_a_lessons_backend_and_what_it_loads_are_read_from_its_own_text(course):
     assert (first.loads, second.loads, third.loads) == ((), (registry.FIRST_LESSON,), ("02_second",))
 
 
+def test_make_test_covers_the_lessons_own_backends_and_make_test_all_every_one(course, tmp_path):
+    every = registry.lessons(course)
+    assert registry.checked_backends(every, env={}) == ["jax", "tensorflow"]
+    assert registry.checked_backends(every[:2], env={"MNIST_LESSON_CHECKS": "yes"}) == ["jax"]
+    assert registry.checked_backends(every[:2], env={"MNIST_LESSON_CHECKS": "all"}) == ["jax", "tensorflow", "torch"]
+    assert not registry.every_check({}) and registry.every_check({registry.CHECKS_ENV: "all"})
+
+
 def test_a_lesson_that_sets_no_backend_is_refused_with_what_to_add(tmp_path):
     lesson = make_lesson(tmp_path, "05_nothing", "```python\nprint(1)\n```\n")
     with pytest.raises(ValueError, match=r'05_nothing.md sets no backend.*setdefault\("KERAS_BACKEND"'):
