@@ -20,6 +20,11 @@ def test_the_answers_are_the_ones_the_lessons_teach():
     assert QUESTIONS["02-row-share"].answer == pytest.approx(0.9548, abs=1e-4)
     assert QUESTIONS["03-output-size"].answer == 24
     assert QUESTIONS["03-conv-parameters"].answer == 18496
+    assert QUESTIONS["01-best-epoch"].answer(RUN) == 4 and QUESTIONS["02-row-share"].share
+
+
+#: A run as fit() reports it: val_loss lowest after epoch 4 (position 3), the training loss after epoch 5.
+RUN = {"loss": [0.3, 0.2, 0.1, 0.05, 0.03], "val_loss": [0.2, 0.15, 0.1, 0.09, 0.11]}
 
 
 @pytest.mark.parametrize(
@@ -86,11 +91,15 @@ def test_any_other_wrong_answer_gets_the_general_hint(question, answer):
 
 def test_no_verdict_reveals_the_answer():
     for name, question in QUESTIONS.items():
-        shown = {str(question.answer), f"{question.answer:,}" if question.kind == "whole" else ""} - {""}
+        run = RUN if callable(question.answer) else None
+        answer = question.answer(RUN) if run else question.answer
+        shown = {str(answer), f"{answer:,}" if question.kind == "whole" else ""} - {""}
         if question.kind == "number":
-            shown = {f"{question.answer:.{digits}f}" for digits in (2, 3, 4)}
-        for wrong in [12345, 0.5, [1] * 10]:
-            message = verdict(name, wrong).message
+            shown = {f"{answer:.{digits}f}" for digits in (2, 3, 4)}
+        if run:
+            shown = {f"epoch {answer}", f"{answer}th"}
+        for wrong in [12345, 0.5, [1] * 10, 1.4, 0.95, 3]:
+            message = verdict(name, wrong, run).message
             assert not any(text in message for text in shown), (name, message)
 
 
@@ -131,3 +140,71 @@ def test_an_unknown_question_lists_the_known_ones():
 def test_check_prints_the_verdict(capsys):
     check("01-batches", 468)
     assert capsys.readouterr().out == "Not yet. " + QUESTIONS["01-batches"].hints[0][1] + "\n"
+
+
+@pytest.mark.parametrize(
+    "question, answer, says",
+    [
+        (
+            "01-loss",
+            1.4,
+            "Right to the one decimal you gave, and too rounded to tell it from nearby wrong answers: "
+            "give two decimals or more.",
+        ),
+        ("02-row-share", 0.95, "Right to the two decimals you gave"),
+        ("02-row-share", 95, "Right as a percentage to the whole number you gave"),
+    ],
+)
+def test_a_right_answer_rounded_too_far_to_judge_asks_for_more_decimals(question, answer, says):
+    result = verdict(question, answer)
+    assert result.correct is None and result.message.startswith(says)
+    assert "Not yet" not in result.message and QUESTIONS[question].wrong not in result.message
+
+
+@pytest.mark.parametrize("answer", [1.3, 1.5, 1.38, 1.0])
+def test_a_rounded_answer_that_is_not_the_right_one_is_still_wrong(answer):
+    assert verdict("01-loss", answer).correct is False
+
+
+@pytest.mark.parametrize("answer", [95.5, 95.48])
+def test_a_percentage_where_a_share_is_asked_is_accepted_with_a_note(answer):
+    result = verdict("02-row-share", answer)
+    assert result.correct is True
+    assert result.message.startswith(f"Right, as a percentage ({answer:g} % is the share {answer / 100:g}): ")
+
+
+def test_a_percentage_is_not_accepted_where_no_share_is_asked():
+    assert verdict("01-loss", 138.6).correct is False
+    assert verdict("02-row-share", 96).correct is False and verdict("02-row-share", 0.96).correct is False
+
+
+class History:
+    """What fit() returns: the run's numbers are in .history."""
+
+    history = RUN
+
+
+@pytest.mark.parametrize(
+    "answer, correct, says",
+    [
+        (4, True, "Right: epoch 4: its val_loss is the lowest of the run."),
+        (3, False, "Python counts positions from 0"),
+        (5, False, "where the training loss is lowest"),
+        (2, False, "Find the smallest number in history.history['val_loss']"),
+    ],
+)
+def test_which_epoch_was_best_is_judged_on_the_learners_own_run(answer, correct, says):
+    for results in (History(), RUN):
+        result = verdict("01-best-epoch", answer, results)
+        assert result.correct is correct and says in result.message
+
+
+def test_a_hint_that_is_the_right_answer_in_this_run_is_dropped():
+    # When val_loss and loss are lowest in the same epoch, that epoch is right, not "the training loss".
+    run = {"loss": [0.3, 0.2, 0.1], "val_loss": [0.3, 0.2, 0.1]}
+    assert verdict("01-best-epoch", 3, run).correct is True
+
+
+def test_a_question_about_the_learners_run_says_what_it_needs():
+    with pytest.raises(TypeError, match=r"needs the History that fit\(\) returned as its third argument; got NoneType"):
+        verdict("01-best-epoch", 4)

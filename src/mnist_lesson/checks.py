@@ -9,21 +9,27 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 
 import numpy as np
 
 
 @dataclass(frozen=True)
 class Question:
-    """One question: its answer ("whole", "number" or "array"), the reason when right, hints when wrong."""
+    """One question: its answer ("whole", "number" or "array"), the reason when right, hints when wrong.
+
+    A share (a number between 0 and 1) is also accepted as a percentage. An answer that depends on
+    the learner's own run is a function of it (`results`), as are its hints, and `right` may name it.
+    """
 
     kind: str
     answer: object
     right: str
     wrong: str
-    hints: tuple[tuple[object, str], ...] = field(default=())
+    hints: tuple[tuple[object, str], ...] | object = field(default=())
     tolerance: float = 0.0
+    share: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,22 @@ QUESTIONS: dict[str, Question] = {
             (0.75, "That is 1 minus the probability; the loss is −ln of the probability."),
         ),
     ),
+    "01-best-epoch": Question(
+        kind="whole",
+        answer=lambda results: int(np.argmin(results["val_loss"])) + 1,
+        right="epoch {answer}: its val_loss is the lowest of the run. Epochs count from 1, as fit's log does "
+        "(Epoch 1/5), and history's lists from 0.",
+        wrong="Find the smallest number in history.history['val_loss']; its position in the list, counted from 1 "
+        "as fit's log counts epochs, is the epoch.",
+        hints=lambda results: (
+            (int(np.argmin(results["val_loss"])), "Python counts positions from 0, fit's log counts epochs from 1."),
+            (
+                int(np.argmin(results["loss"])) + 1,
+                "That is where the training loss is lowest; the question asks "
+                "about val_loss, the loss on the validation images.",
+            ),
+        ),
+    ),
     "02-mistakes": Question(
         kind="whole",
         answer=168,
@@ -106,6 +128,7 @@ QUESTIONS: dict[str, Question] = {
         kind="number",
         answer=930 / 974,
         tolerance=0.0005,
+        share=True,
         right="930 / 974 ≈ 0.955: the diagonal cell divided by its row's total, all the 8s there are.",
         wrong="The share of 8s read correctly is the diagonal cell (8s read as 8) divided by "
         "the number of 8s, which is the sum of the whole row.",
@@ -168,11 +191,40 @@ def _malformed(q: Question, answer) -> str | None:
     return None
 
 
-def verdict(question: str, answer) -> Verdict:
+def _decimals(number) -> int:
+    """How many decimals a learner wrote: 1.4 has one, 0.955 three, 95 none."""
+    exponent = Decimal(repr(float(number))).normalize().as_tuple().exponent
+    return max(0, -exponent)
+
+
+def _for_this_run(name: str, q: Question, results) -> Question:
+    """The question with its answer and hints worked out from the learner's own results, where they depend on it."""
+    if not callable(q.answer):
+        return q
+    results = getattr(results, "history", results)  # a History from fit(), or its dict
+    if not isinstance(results, dict) or not all(key in results for key in ("loss", "val_loss")):
+        raise TypeError(
+            f"check({name!r}, answer, history) needs the History that fit() returned as its third argument; "
+            f"got {type(results).__name__}"
+        )
+    answer = q.answer(results)
+    hints = tuple((wrong, hint) for wrong, hint in q.hints(results) if wrong != answer)
+    return replace(q, answer=answer, hints=hints, right=q.right.format(answer=answer))
+
+
+def _rounded_right(q: Question, answer) -> int | None:
+    """How many decimals an answer gave, when it is the right one rounded to them (not precise enough to judge)."""
+    decimals = _decimals(answer)
+    if q.kind != "number" or decimals == 0 or decimals > 6:
+        return None
+    return decimals if math.isclose(round(q.answer, decimals), answer, rel_tol=0, abs_tol=1e-9) else None
+
+
+def verdict(question: str, answer, results=None) -> Verdict:
     """Judge an answer to one of QUESTIONS without revealing the right one; check() prints the verdict."""
     if question not in QUESTIONS:
         raise KeyError(f"no self-check called {question!r}; the questions are: {', '.join(QUESTIONS)}")
-    q = QUESTIONS[question]
+    q = _for_this_run(question, QUESTIONS[question], results)
     if answer is Ellipsis:
         return Verdict(None, "No answer yet: replace the ... with your answer, then run this cell again.")
     problem = _malformed(q, answer)
@@ -192,12 +244,41 @@ def verdict(question: str, answer) -> Verdict:
         answer = round(answer)
     if math.isclose(answer, q.answer, rel_tol=0, abs_tol=q.tolerance):
         return Verdict(True, f"Right: {q.right}")
+    decimals = _rounded_right(q, answer)
+    if decimals is not None:
+        return Verdict(
+            None,
+            f"Right to the {_places(decimals)} you gave, and too rounded to tell it from nearby wrong answers: "
+            f"give {_places(decimals + 1)} or more.",
+        )
+    if q.share and 1 < answer <= 100:
+        as_share = answer / 100
+        if math.isclose(as_share, q.answer, rel_tol=0, abs_tol=q.tolerance):
+            return Verdict(True, f"Right, as a percentage ({answer:g} % is the share {as_share:g}): {q.right}")
+        if _rounded_right(q, as_share) is not None and _decimals(answer) + 2 == _decimals(as_share):
+            places = _places(_decimals(answer))
+            return Verdict(
+                None,
+                f"Right as a percentage to the {places} you gave, and too rounded to tell: "
+                "give the share, a number between 0 and 1, with three decimals or more.",
+            )
     for wrong, hint in q.hints:
         if math.isclose(answer, wrong, rel_tol=0, abs_tol=max(q.tolerance, 1e-9)):
             return Verdict(False, f"Not yet. {hint}")
     return Verdict(False, f"Not yet. {q.wrong}")
 
 
-def check(question: str, answer) -> None:
-    """Print whether an answer to a self-check is right, and why, or a hint when it is not (lesson 01)."""
-    print(verdict(question, answer).message)
+def _places(decimals: int) -> str:
+    """'one decimal', 'two decimals', ... as a sentence says it."""
+    if decimals == 0:
+        return "whole number"
+    words = ("one", "two", "three", "four", "five", "six", "seven")
+    return f"{words[decimals - 1]} decimal{'s' if decimals > 1 else ''}"
+
+
+def check(question: str, answer, results=None) -> None:
+    """Print whether an answer to a self-check is right, and why, or a hint when it is not (lesson 01).
+
+    A question about your own run (which epoch was best, say) also takes the History that fit() returned.
+    """
+    print(verdict(question, answer, results).message)
