@@ -80,6 +80,98 @@ def test_missing_file_and_non_image_file(tmp_path):
         handwriting.read_digit_image(tmp_path / "white.png")
 
 
+def ten_digits() -> list[np.ndarray]:
+    """One of each digit from scikit-learn's set, in MNIST style: writers MNIST never saw."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    return [handwriting.to_mnist_style(digits.images[np.flatnonzero(digits.target == d)[0]]) for d in range(10)]
+
+
+def likeness(a, b) -> float:
+    """Correlation of two images' pixels: 1 for the same picture, near 0 for unrelated ones."""
+    return float(np.corrcoef(np.ravel(a).astype(float), np.ravel(b).astype(float))[0, 1])
+
+
+def test_a_photo_of_each_digit_on_unevenly_lit_paper_reads_like_the_digit(tmp_path):
+    for digit, image in enumerate(ten_digits()):
+        path = tmp_path / f"photo_{digit}.jpg"
+        handwriting.simulated_photo(image, seed=digit).save(path, quality=75)
+        assert likeness(handwriting.read_digit_image(path), image) > 0.9, digit
+        # Without the background removed, the lit side of the sheet would be read as ink.
+        paper = 255 - np.asarray(Image.open(path).convert("L"), dtype=float)
+        assert likeness(handwriting.to_mnist_style(paper), image) < 0.75, digit
+
+
+def test_the_simulated_photo_is_lit_unevenly_with_the_shadow_darker_than_the_ink():
+    photo = np.asarray(handwriting.simulated_photo(ten_digits()[1], seed=3).convert("L"), dtype=float)
+    # The darkest paper (a corner) is darker than the ink where the light is best: no single threshold separates them.
+    corners = [photo[:20, :20], photo[:20, -20:], photo[-20:, :20], photo[-20:, -20:]]
+    assert min(np.median(c) for c in corners) < 120 and max(np.median(c) for c in corners) > 220
+
+
+def test_a_scan_of_each_digit_reads_like_the_digit(tmp_path):
+    for digit, image in enumerate(ten_digits()):
+        Image.fromarray(255 - image).resize((280, 280), Image.Resampling.BICUBIC).save(tmp_path / "scan.png")
+        assert likeness(handwriting.read_digit_image(tmp_path / "scan.png"), image) > 0.95, digit
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA", "P"])
+def test_ink_on_a_transparent_background_reads_as_ink_on_white(tmp_path, mode):
+    # A drawing app's export: black strokes, the background fully transparent (and black underneath).
+    image = ten_digits()[7]
+    big = np.asarray(Image.fromarray(image).resize((200, 200), Image.Resampling.BICUBIC))
+    rgba = np.zeros((200, 200, 4), dtype=np.uint8)
+    rgba[..., 3] = big  # opacity is the ink
+    drawing = Image.fromarray(rgba, mode="RGBA")
+    if mode == "LA":
+        drawing = drawing.convert("LA")
+    if mode == "P":
+        drawing = drawing.quantize(colors=16, method=Image.Quantize.FASTOCTREE)
+    drawing.save(tmp_path / "drawing.png")
+    assert Image.open(tmp_path / "drawing.png").mode == mode
+    assert likeness(handwriting.read_digit_image(tmp_path / "drawing.png"), image) > 0.95
+
+
+def test_a_48_megapixel_photo_is_read_downscaled_without_gigabytes(tmp_path):
+    import subprocess
+    import sys
+
+    image = ten_digits()[4]
+    photo = handwriting.simulated_photo(image, seed=4).resize((8000, 6000), Image.Resampling.BILINEAR)
+    photo.save(tmp_path / "big.jpg", quality=90)
+    script = (
+        "import resource, sys\n"
+        "from mnist_lesson.handwriting import read_digit_image\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "read_digit_image(sys.argv[1]).tofile(sys.argv[2])\n"
+        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, tmp_path / "big.jpg", tmp_path / "out.raw"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) < 300, f"reading the photo took {done.stdout.strip()} MB more"
+    read = np.fromfile(tmp_path / "out.raw", dtype=np.uint8).reshape(28, 28)
+    assert likeness(read, image) > 0.9
+
+
+def test_an_empty_file_and_a_blank_photo_say_what_is_wrong(tmp_path):
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    with pytest.raises(ValueError, match="is not an image file"):
+        handwriting.read_digit_image(tmp_path / "empty.jpg")
+    blank = handwriting.simulated_photo(np.zeros((28, 28)), seed=0)  # unevenly lit paper, no ink
+    blank.save(tmp_path / "paper.jpg")
+    with pytest.raises(ValueError, match="shows no digit"):
+        handwriting.read_digit_image(tmp_path / "paper.jpg")
+
+
+def test_otsus_threshold_splits_two_groups_between_them():
+    paper, ink = np.random.default_rng(0).normal(20, 3, 900), np.random.default_rng(1).normal(80, 3, 100)
+    threshold = handwriting.otsu_threshold(np.concatenate([paper, ink]))
+    assert (paper < threshold).mean() > 0.99 and (ink > threshold).all()
+
+
 class FakeModel:
     """Stands in for a Keras model: remembers its input, answers 'probably a 3'."""
 

@@ -51,8 +51,58 @@ def to_mnist_style(image) -> np.ndarray:
     return np.rint(np.clip(canvas, 0, 1) * 255).astype(np.uint8)
 
 
+#: A file is read at most this many pixels on its longer side: a phone's 48-megapixel photo is downscaled
+#: first, which a digit that becomes 20 pixels tall never misses.
+LARGEST_SIDE = 1024
+
+
+def otsu_threshold(values) -> float:
+    """Otsu's threshold: the level that splits values into two groups with the least spread within each."""
+    values = np.asarray(values, dtype=np.float64).ravel()
+    counts, edges = np.histogram(values, bins=256, range=(values.min(), values.max() + 1e-12))
+    centres = (edges[:-1] + edges[1:]) / 2
+    below = np.cumsum(counts)  # how many values fall at or below each bin
+    above = below[-1] - below
+    sum_below = np.cumsum(counts * centres)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_below = sum_below / below
+        mean_above = (sum_below[-1] - sum_below) / above
+        between = below * above * (mean_below - mean_above) ** 2  # spread between the groups: largest wins
+    return float(centres[np.nanargmax(np.where(above > 0, between, np.nan))])
+
+
+def ink_only(grey) -> np.ndarray:
+    """Light strokes on a dark background, with the background's uneven light subtracted and the rest set to 0.
+
+    A photo of a digit on paper is lit unevenly: one side of the sheet may be darker than the strokes
+    on the other. The background is what is left once every thin bright stroke is removed (a grey
+    opening wider than a stroke, then smoothed); subtracting it leaves only ink, which Otsu's
+    threshold separates from the paper's noise. Specks far smaller than the digit are dropped.
+    """
+    from scipy import ndimage
+
+    grey = np.asarray(grey, dtype=np.float64)
+    size = max(3, max(grey.shape) // 3)
+    background = ndimage.gaussian_filter(ndimage.grey_opening(grey, size=size), sigma=size / 4)
+    ink = np.clip(grey - background, 0, None)
+    if ink.max() <= 0:
+        return ink
+    strokes = ink > otsu_threshold(ink)
+    # Blank paper leaves only its noise and light, which a threshold also splits. Ink stands out from
+    # the paper by a good part of the image's whole range of grey; that noise by a tenth or so.
+    if np.median(ink[strokes]) < 0.25 * np.ptp(ndimage.gaussian_filter(grey, 2)):
+        return np.zeros_like(ink)
+    labels, count = ndimage.label(strokes)
+    if count > 1:
+        areas = ndimage.sum_labels(strokes, labels, index=np.arange(1, count + 1))
+        strokes = np.isin(labels, 1 + np.flatnonzero(areas >= 0.1 * areas.max()))
+    # Keep the soft edges around each stroke (anti-aliasing, as MNIST has), not the paper around it.
+    keep = ndimage.binary_dilation(strokes, iterations=max(1, max(grey.shape) // 200))
+    return np.where(keep, ink, 0.0)
+
+
 def read_digit_image(path) -> np.ndarray:
-    """Read a digit image file (any size, dark-on-light or light-on-dark) as an MNIST-style image (lesson 02)."""
+    """Read a digit image file (a scan, a photo, a drawing app's PNG) as an MNIST-style image (lesson 02)."""
     from PIL import Image, UnidentifiedImageError
 
     path = Path(path)
@@ -60,15 +110,56 @@ def read_digit_image(path) -> np.ndarray:
         raise FileNotFoundError(f"no image file at {path}")
     try:
         with Image.open(path) as opened:
-            grey = np.asarray(opened.convert("L"), dtype=np.float64)
+            opened.draft("RGB", (LARGEST_SIDE, LARGEST_SIDE))  # JPEG: decode at a fraction of full size
+            image = opened.copy()
     except UnidentifiedImageError:
         raise ValueError(f"{path} is not an image file that Pillow can read (try PNG or JPEG)") from None
+    except Image.DecompressionBombError as error:
+        raise ValueError(f"{path} is too large to read safely ({error}); save a smaller copy") from None
+    image.thumbnail((LARGEST_SIDE, LARGEST_SIDE))
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        # Ink on a transparent background: transparent pixels are background, so lay the image on white paper.
+        paper = Image.new("RGBA", image.size, "white")
+        image = Image.alpha_composite(paper, image.convert("RGBA"))
+    grey = np.asarray(image.convert("L"), dtype=np.float64)
     # MNIST digits are light on dark. A photo or scan of ink on paper is the other way
     # round: the border (mostly background) tells which one this is.
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     if np.median(border) > grey.mean():
         grey = 255 - grey
-    return to_mnist_style(grey)
+    ink = ink_only(grey)
+    if ink.max() <= 0:
+        raise ValueError(f"{path} shows no digit: the image is blank, or its strokes are as light as the paper")
+    return to_mnist_style(ink)
+
+
+def simulated_photo(digit, seed: int = 0, size: tuple[int, int] = (480, 640)):
+    """A phone-style photo of a digit drawn in dark ink on paper lit unevenly, as a Pillow RGB image (lesson 02).
+
+    `digit` is light on dark, as MNIST's (28×28 or any size). The light falls off across the sheet
+    from one side to the other (the far side gets under half the light of the near one), the paper
+    is slightly tinted, the sensor adds noise; save it as JPEG to add compression too.
+    """
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    height, width = size
+    strokes = np.asarray(digit, dtype=np.float64)
+    strokes = (strokes - strokes.min()) / max(np.ptp(strokes), 1e-12)
+    side = int(min(height, width) * rng.uniform(0.45, 0.65))
+    grid = Image.fromarray(strokes.astype(np.float32), mode="F").resize((side, side), Image.Resampling.BICUBIC)
+    ink = np.zeros(size)
+    top, left = rng.integers(0, height - side + 1), rng.integers(0, width - side + 1)
+    ink[top : top + side, left : left + side] = np.clip(np.asarray(grid), 0, 1)
+
+    # Light from a random direction: a linear fall-off across the sheet, from 0.95 down to about 0.4.
+    angle = rng.uniform(0, 2 * np.pi)
+    rows, cols = np.mgrid[0:height, 0:width]
+    ramp = (np.cos(angle) * cols / width + np.sin(angle) * rows / height) + 1
+    light = 0.4 + 0.55 * (ramp - ramp.min()) / np.ptp(ramp)
+    paper = light[..., None] * np.array([1.0, 0.97, 0.9]) * 255  # warm, slightly yellow paper
+    pixels = paper * (1 - 0.8 * ink[..., None]) + rng.normal(0, 4, size=(height, width, 3))
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), mode="RGB")
 
 
 def predict_digit(model, image) -> tuple[int, np.ndarray]:
