@@ -72,6 +72,15 @@ def test_side_by_side_draws_two_rows():
     assert len(fig.axes) == 20 and fig.axes[0].images[0].get_array().shape == (8, 8)
 
 
+def test_side_by_side_adds_a_row_of_mnists_own_digits():
+    mnist = np.full((10, 28, 28), 255, dtype=np.uint8)
+    fig = plots.side_by_side(np.zeros((10, 8, 8)), np.zeros((10, 28, 28)), list(range(10)), mnist=mnist)
+    assert len(fig.axes) == 30 and fig.axes[20].images[0].get_array().max() == 255
+    assert [text.get_text() for ax in fig.axes[::10] for text in ax.texts] == ["as written", "MNIST-style", "MNIST"]
+    with pytest.raises(ValueError, match="at least 10 images in each row"):
+        plots.side_by_side(np.zeros((10, 8, 8)), np.zeros((10, 28, 28)), list(range(10)), mnist=mnist[:3])
+
+
 def test_filter_response_draws_digit_filter_with_its_numbers_and_output():
     image = np.zeros((28, 28, 1))
     kernel = np.array([[-1, 0, 1]] * 3, dtype="float32").reshape(3, 3, 1, 1)
@@ -95,6 +104,9 @@ def test_filters_grid_draws_each_filter_of_a_first_layer():
     drawn = [ax for ax in fig.axes if ax.images]
     assert len(drawn) == 10 and drawn[9].get_title() == "filter 9"
     np.testing.assert_array_equal(drawn[2].images[0].get_array(), kernels[:, :, 0, 2])
+    # One colour scale for every filter: the largest weight of them all sets it.
+    limit = np.abs(kernels).max()
+    assert {image.get_clim() for ax in drawn for image in ax.images} == {(-limit, limit)}
     with pytest.raises(ValueError, match=r"\(height, width, 1, filters\); got shape \(3, 3, 32, 64\)"):
         plots.filters_grid(np.zeros((3, 3, 32, 64)))
 

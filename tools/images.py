@@ -83,6 +83,69 @@ def network_diagram(
     return fig
 
 
+#: Lesson 03's convnet, layer by layer: name, output (height, width, channels) or length, parameters.
+CONVNET = (
+    ("input", (28, 28, 1), 0),
+    ("Conv2D 32 × (3 × 3), relu", (26, 26, 32), 3 * 3 * 1 * 32 + 32),
+    ("MaxPooling2D 2 × 2", (13, 13, 32), 0),
+    ("Conv2D 64 × (3 × 3), relu", (11, 11, 64), 3 * 3 * 32 * 64 + 64),
+    ("MaxPooling2D 2 × 2", (5, 5, 64), 0),
+    ("Flatten, Dropout 0.5", (1600,), 0),
+    ("Dense 128, relu", (128,), 1600 * 128 + 128),
+    ("Dense 10, softmax", (10,), 128 * 10 + 10),
+)
+
+
+def convnet_diagram(layers: Sequence[tuple[str, tuple[int, ...], int]] = CONVNET):
+    """Draw a convnet: stacks of feature maps that shrink and deepen, then dense layers; shapes and parameters."""
+    from matplotlib.patches import Rectangle
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(11, 3.6))
+    x = 0.0
+    for name, shape, params in layers:
+        if len(shape) == 3:
+            height, _, channels = shape
+            side = 0.25 + 0.75 * height / 28  # drawn size follows the maps' width and height
+            sheets = min(channels, 6)  # a few sheets stand for the channels
+            for sheet in range(sheets):
+                offset = 0.05 * sheet
+                ax.add_patch(
+                    Rectangle(
+                        (x + offset, 0.45 - side / 2 + offset),
+                        side * 0.6,
+                        side,
+                        facecolor="tab:blue",
+                        edgecolor="black",
+                        alpha=0.35 if name != "input" else 0.6,
+                        lw=0.6,
+                    )
+                )
+            width = side * 0.6 + 0.05 * sheets
+            label = f"{shape[0]} × {shape[1]} × {shape[2]}"
+        else:
+            length = shape[0]
+            bar = 0.2 + 0.7 * min(1.0, length / 1600) ** 0.5
+            colour = "tab:orange" if name.endswith("softmax") else "tab:gray"
+            ax.add_patch(Rectangle((x, 0.45 - bar / 2), 0.12, bar, facecolor=colour, edgecolor="black", alpha=0.6))
+            width = 0.12
+            label = f"{length:,}"
+        centre = x + width / 2
+        ax.text(centre, 1.0, name.replace(", ", ",\n", 1), ha="center", va="bottom", fontsize=8)
+        ax.text(centre, -0.12, label, ha="center", va="top", fontsize=9)
+        if params:
+            ax.text(centre, -0.27, f"{params:,} parameters", ha="center", va="top", fontsize=8, color="tab:red")
+        x += max(width, 0.55) + 0.35
+    total = sum(params for _, _, params in layers)
+    ax.set_title(f"{total:,} parameters in all", loc="right", fontsize=10)
+    ax.set_xlim(-0.2, x - 0.2)
+    ax.set_ylim(-0.45, 1.25)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
 def flattening_figure(image: np.ndarray, rows: Sequence[int] = (7, 8, 9)):
     """Draw a 28×28 digit with a few rows marked, and the same rows laid end to end in the flat row of 784."""
     image = np.asarray(image)
@@ -187,6 +250,7 @@ def make_images(out_dir: Path = BOOK_IMAGES) -> list[Path]:
     figures = {
         "mnist1.png": fig,
         "network.png": network_diagram(),
+        "convnet.png": convnet_diagram(),
         "flattening.png": flattening_figure(x_train[0]),
         "activations.png": activations_figure(),
     }

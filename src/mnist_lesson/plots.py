@@ -86,28 +86,29 @@ def mistakes_gallery(images, true_labels, predicted, confidence, cols: int = 6):
     return fig
 
 
-def side_by_side(originals, converted, labels, count: int = 10):
-    """Draw new digits as they were (top row) and MNIST-style (bottom row); return the Figure (lesson 02)."""
-    if len(originals) < count or len(converted) < count or len(labels) < count:
-        raise ValueError(f"side_by_side needs at least {count} originals, converted images and labels")
+def side_by_side(originals, converted, labels, count: int = 10, mnist=None):
+    """Draw new digits as they were, MNIST-style, and (given `mnist`) MNIST's own of each label; return the Figure."""
+    rows = [("as written", originals), ("MNIST-style", converted)] + ([("MNIST", mnist)] if mnist is not None else [])
+    if any(len(images) < count for _, images in rows) or len(labels) < count:
+        raise ValueError(f"side_by_side needs at least {count} images in each row, and {count} labels")
     plt = _pyplot()
-    fig, axes = plt.subplots(2, count, figsize=(count * 0.95, 2.3))
+    fig, axes = plt.subplots(len(rows), count, figsize=(count * 0.95, 1.15 * len(rows)))
+    for row, (name, images) in enumerate(rows):
+        for column in range(count):
+            axes[row, column].imshow(images[column], cmap="gray")
+        axes[row, 0].text(-0.3, 0.5, name, transform=axes[row, 0].transAxes, ha="right", va="center")
     for column in range(count):
-        axes[0, column].imshow(originals[column], cmap="gray")
         axes[0, column].set_title(str(int(labels[column])), fontsize=10)
-        axes[1, column].imshow(converted[column], cmap="gray")
     for ax in axes.flat:
         ax.axis("off")
-    axes[0, 0].text(-0.3, 0.5, "as written", transform=axes[0, 0].transAxes, ha="right", va="center")
-    axes[1, 0].text(-0.3, 0.5, "MNIST-style", transform=axes[1, 0].transAxes, ha="right", va="center")
     fig.tight_layout()
     return fig
 
 
-def _symmetric(ax, values, title: str):
-    """Draw values in blue (negative) to red (positive) around a white zero."""
+def _symmetric(ax, values, title: str, limit: float | None = None):
+    """Draw values in blue (negative) to red (positive) around a white zero, up to ±limit (default: their largest)."""
     values = np.asarray(values, dtype=float)
-    limit = float(np.abs(values).max()) or 1.0
+    limit = limit or float(np.abs(values).max()) or 1.0
     shown = ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit)
     ax.set_title(title, fontsize=10)
     ax.set_xticks([])
@@ -141,7 +142,7 @@ def filter_response(image, kernel, response):
 
 
 def filters_grid(kernels, cols: int = 8):
-    """Draw the filters of a first Conv2D layer's kernel, one small panel each; return the Figure (lesson 03)."""
+    """Draw the filters of a first Conv2D layer's kernel on one colour scale, one panel each; return the Figure."""
     kernels = np.asarray(kernels, dtype=float)
     if kernels.ndim != 4 or kernels.shape[2] != 1:
         raise ValueError(
@@ -154,8 +155,10 @@ def filters_grid(kernels, cols: int = 8):
     fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.1, rows * 1.2), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
+    # One scale for all: the same colour means the same weight in every panel, so strong and weak filters show as such.
+    limit = float(np.abs(kernels).max()) or 1.0
     for index, ax in enumerate(axes.flat[:count]):
-        _symmetric(ax, kernels[:, :, 0, index], f"filter {index}")
+        _symmetric(ax, kernels[:, :, 0, index], f"filter {index}", limit)
         ax.axis("on")
     fig.tight_layout()
     return fig

@@ -7,10 +7,15 @@ import pytest
 from benchmarks import run
 
 
-def test_the_committed_performance_page_is_what_the_saved_results_generate():
-    page = run.PAGE.read_text()
-    assert run.BLOCK.search(page), f"{run.PAGE} has no generated table"
-    assert run.generated_page(page) == page, "docs/performance.md is stale: run `python -m benchmarks.run --docs`"
+@pytest.mark.parametrize("path", run.PAGES, ids=lambda path: path.name)
+def test_each_committed_page_is_what_the_saved_results_generate(path):
+    page = path.read_text()
+    assert run.BLOCK.search(page), f"{path} has no generated table"
+    assert run.generated_page(page) == page, f"{path} is stale: run `python -m benchmarks.run --docs`"
+
+
+def test_the_augmentation_study_goes_to_the_design_page_and_the_rest_to_performance():
+    assert [path.name for path in run.PAGES] == ["design.md", "performance.md"]
 
 
 def test_a_generated_table_is_rewritten_from_its_result_and_nothing_else(monkeypatch, tmp_path):

@@ -60,7 +60,7 @@ def test_make_images_writes_the_lesson_figures(tmp_path, monkeypatch, digits):
     images, labels = digits
     monkeypatch.setattr(data, "load_mnist", lambda: ((images, labels), (images, labels)))
     written = build.make_images(tmp_path)
-    figures = ["mnist1.png", "network.png", "flattening.png", "activations.png"]
+    figures = ["mnist1.png", "network.png", "convnet.png", "flattening.png", "activations.png"]
     assert sorted(p.name for p in written) == sorted([*figures, *build.SAMPLE_DIGITS.values()])
     assert all(p.stat().st_size > 100 for p in written)
 
@@ -90,6 +90,21 @@ def test_network_diagram_labels_each_layer_and_its_parameter_count():
     assert fig.axes[0].get_title(loc="right") == "669,706 parameters in all"
     # All ten output neurons are drawn; the big layers show eight and the dots.
     assert [len(c.get_offsets()) for c in fig.axes[0].collections] == [8, 8, 8, 10]
+
+
+def test_convnet_diagram_shows_lesson_03s_shapes_and_parameters():
+    fig = build.convnet_diagram()
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    shapes = ["28 × 28 × 1", "26 × 26 × 32", "13 × 13 × 32", "11 × 11 × 64", "5 × 5 × 64", "1,600", "128", "10"]
+    assert [t for t in texts if t in shapes] == shapes
+    assert [t for t in texts if t.endswith(" parameters")] == [
+        "320 parameters",
+        "18,496 parameters",
+        "204,928 parameters",
+        "1,290 parameters",
+    ]
+    # The lesson's model.summary() gives the same total (its stored output says so).
+    assert fig.axes[0].get_title(loc="right") == "225,034 parameters in all"
 
 
 def test_network_diagram_says_what_is_wrong_with_mismatched_names():
