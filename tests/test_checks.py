@@ -156,6 +156,8 @@ def test_check_prints_the_verdict(capsys):
     ],
 )
 def test_a_right_answer_rounded_too_far_to_judge_asks_for_more_decimals(question, answer, says):
+    for given in (answer, np.float32(answer)):  # a NumPy result too, as printing it shows it
+        assert verdict(question, given).message == verdict(question, answer).message
     result = verdict(question, answer)
     assert result.correct is None and result.message.startswith(says)
     assert "Not yet" not in result.message and QUESTIONS[question].wrong not in result.message
@@ -166,7 +168,7 @@ def test_a_rounded_answer_that_is_not_the_right_one_is_still_wrong(answer):
     assert verdict("01-loss", answer).correct is False
 
 
-@pytest.mark.parametrize("answer", [95.5, 95.48])
+@pytest.mark.parametrize("answer", [95.5, 95.48, np.float32(95.5)])
 def test_a_percentage_where_a_share_is_asked_is_accepted_with_a_note(answer):
     result = verdict("02-row-share", answer)
     assert result.correct is True
@@ -174,7 +176,7 @@ def test_a_percentage_where_a_share_is_asked_is_accepted_with_a_note(answer):
 
 
 def test_a_percentage_is_not_accepted_where_no_share_is_asked():
-    assert verdict("01-loss", 138.6).correct is False
+    assert verdict("01-loss", 13.86).correct is False  # a percentage of −ln 0.25 means nothing
     assert verdict("02-row-share", 96).correct is False and verdict("02-row-share", 0.96).correct is False
 
 
@@ -202,7 +204,20 @@ def test_which_epoch_was_best_is_judged_on_the_learners_own_run(answer, correct,
 def test_a_hint_that_is_the_right_answer_in_this_run_is_dropped():
     # When val_loss and loss are lowest in the same epoch, that epoch is right, not "the training loss".
     run = {"loss": [0.3, 0.2, 0.1], "val_loss": [0.3, 0.2, 0.1]}
+    question = checks._for_this_run("01-best-epoch", QUESTIONS["01-best-epoch"], run)
+    assert question.answer == 3 and [wrong for wrong, _ in question.hints] == [2]
     assert verdict("01-best-epoch", 3, run).correct is True
+
+
+def test_a_run_without_validation_says_how_to_train_for_it():
+    for run in ({"loss": [0.3, 0.2]}, {"loss": [0.3], "val_loss": [float("nan")]}):
+        with pytest.raises(ValueError, match=r"no usable val_loss; train with validation_data"):
+            verdict("01-best-epoch", 1, run)
+    assert verdict("01-best-epoch", 2, {"loss": [0.3, 0.2], "val_loss": [0.5, float("nan")]}).correct is False
+
+
+def test_the_placeholder_needs_no_history():
+    assert verdict("01-best-epoch", ...).correct is None
 
 
 def test_a_question_about_the_learners_run_says_what_it_needs():

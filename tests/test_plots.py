@@ -111,6 +111,17 @@ def test_filters_grid_draws_each_filter_of_a_first_layer():
         plots.filters_grid(np.zeros((3, 3, 32, 64)))
 
 
+def test_pooling_figure_shows_the_map_and_its_pooled_half_on_one_scale():
+    feature_map = np.arange(26 * 26, dtype="float32").reshape(1, 26, 26, 1)
+    pooled = feature_map[:, 1::2, 1::2]
+    fig = plots.pooling_figure(feature_map, pooled)
+    left, right = fig.axes
+    assert left.get_title() == "feature map (26 × 26)" and right.get_title() == "after 2 × 2 max pooling (13 × 13)"
+    assert left.images[0].get_clim() == right.images[0].get_clim() == (0, 26 * 26 - 1)
+    with pytest.raises(ValueError, match=r"got shapes \(2, 26, 26\) and \(13, 13\)"):
+        plots.pooling_figure(np.zeros((2, 26, 26)), np.zeros((13, 13)))
+
+
 def test_augmentation_grid_puts_originals_above_their_versions():
     originals = np.zeros((4, 28, 28, 1))
     versions = [np.ones((4, 28, 28, 1)), np.full((4, 28, 28, 1), 0.5)]

@@ -22,13 +22,14 @@ import nbformat
 from tools.lessons import lessons
 
 #: A percentage: 97.6 %, 40%, 0.2 % (a number right after a word character or a dot is part of something else).
-PERCENTAGE = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d+)?)\s?%")
+PERCENTAGE = re.compile(r"(?<![\w.,])(?<!≈ )(?<!≈\u00a0)(?<!≈)(\d{1,3}(?:\.\d+)?)[ \u00a0\u202f]?%")
 #: A decimal below 1 with at least two decimals: 0.9917, 0.07 (0.5 is a setting more often than a result).
-DECIMAL = re.compile(r"(?<![\w.≈])(?<!≈ )(0\.\d{2,})(?!\d)")
+DECIMAL = re.compile(r"(?<![\w.,≈])(?<!≈ )(?<!≈\u00a0)(0\.\d{2,})(?!\d)(?![ \u00a0\u202f]?%)")
 PAST_RUN = re.compile(r'<details class="past-run">.*?</details>', re.DOTALL)
 #: A self-check's question: the bold paragraph that asks it, or the summary line of a folded one.
-QUESTION = re.compile(r"^\*\*Self-check\.\*\*.*$|<summary>.*?</summary>", re.MULTILINE | re.DOTALL)
-NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+QUESTION = re.compile(r"^\*\*Self-check\.\*\*[^\n]*$|<summary>.*?</summary>", re.MULTILINE | re.DOTALL)
+#: A number in an output: 0.9796, -3, 1.2e-04 (a minus sign right after a digit is a dash, not a sign).
+NUMBER = re.compile(r"(?<![\d.])-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 
 @dataclass(frozen=True)
@@ -59,13 +60,18 @@ def quotes(markdown: str, cell: int, first_line: int) -> list[Quote]:
     def blank(match: re.Match) -> str:  # keep the line count, drop the text
         return "\n" * match.group(0).count("\n")
 
-    text = QUESTION.sub(blank, PAST_RUN.sub(blank, markdown))
+    text = PAST_RUN.sub(blank, markdown)
+    # A question's givens stay givens when its folded answer repeats them ("The 0.96 was measured once …").
+    givens = {number for question in QUESTION.findall(text) for number in re.findall(r"\d+(?:\.\d+)?", question)}
+    text = QUESTION.sub(blank, text)
     found = []
     for pattern, percent in ((PERCENTAGE, True), (DECIMAL, False)):
         for match in pattern.finditer(text):
             number = match.group(1)
+            if number in givens:
+                continue
             decimals = len(number.partition(".")[2])
-            line = first_line + text.count("\n", 0, match.start())
+            line = first_line + text.count("\n", 0, match.start()) if first_line else 0  # 0: not found in the .md
             found.append(Quote(cell, line, match.group(0), float(number), decimals, percent))
     return sorted(found, key=lambda quote: quote.line)
 
@@ -93,9 +99,10 @@ def check_lesson(ipynb: Path, md: Path) -> list[str]:
         # Where the cell starts in the .md, so a problem names the line an instructor edits.
         start = md_text.find(cell.source, searched_from)
         first_line = md_text.count("\n", 0, start) + 1 if start >= 0 else 0
-        searched_from = max(searched_from, start)
+        searched_from = start + len(cell.source) if start >= 0 else searched_from
         for quote in quotes(cell.source, index + 1, first_line):
-            if quote.text.rstrip("% ") in code or is_shown(quote, numbers):
+            number = re.escape(re.sub(r"[ \u00a0\u202f]?%$", "", quote.text))
+            if re.search(rf"(?<![\d.]){number}(?![\d])", code) or is_shown(quote, numbers):
                 continue
             where = f"{md}, line {quote.line}" if quote.line else f"{ipynb}, cell {quote.cell}"
             problems.append(

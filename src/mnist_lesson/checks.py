@@ -100,15 +100,15 @@ QUESTIONS: dict[str, Question] = {
     ),
     "01-best-epoch": Question(
         kind="whole",
-        answer=lambda results: int(np.argmin(results["val_loss"])) + 1,
+        answer=lambda results: int(np.nanargmin(results["val_loss"])) + 1,
         right="epoch {answer}: its val_loss is the lowest of the run. Epochs count from 1, as fit's log does "
         "(Epoch 1/5), and history's lists from 0.",
         wrong="Find the smallest number in history.history['val_loss']; its position in the list, counted from 1 "
         "as fit's log counts epochs, is the epoch.",
         hints=lambda results: (
-            (int(np.argmin(results["val_loss"])), "Python counts positions from 0, fit's log counts epochs from 1."),
+            (int(np.nanargmin(results["val_loss"])), "Python counts positions from 0, fit's log counts epochs from 1."),
             (
-                int(np.argmin(results["loss"])) + 1,
+                int(np.nanargmin(results["loss"])) + 1,
                 "That is where the training loss is lowest; the question asks "
                 "about val_loss, the loss on the validation images.",
             ),
@@ -191,9 +191,16 @@ def _malformed(q: Question, answer) -> str | None:
     return None
 
 
+def _written(number) -> Decimal:
+    """A number as the learner wrote it: a float32 such as np.float32(1.4) as 1.4, not 1.399999976158142."""
+    if isinstance(number, np.floating) and number.dtype.itemsize < 8:
+        return Decimal(str(number))  # NumPy prints the shortest text that gives back the same float32
+    return Decimal(repr(float(number)))
+
+
 def _decimals(number) -> int:
     """How many decimals a learner wrote: 1.4 has one, 0.955 three, 95 none."""
-    exponent = Decimal(repr(float(number))).normalize().as_tuple().exponent
+    exponent = _written(number).normalize().as_tuple().exponent
     return max(0, -exponent)
 
 
@@ -202,10 +209,15 @@ def _for_this_run(name: str, q: Question, results) -> Question:
     if not callable(q.answer):
         return q
     results = getattr(results, "history", results)  # a History from fit(), or its dict
-    if not isinstance(results, dict) or not all(key in results for key in ("loss", "val_loss")):
+    if not isinstance(results, dict):
         raise TypeError(
             f"check({name!r}, answer, history) needs the History that fit() returned as its third argument; "
             f"got {type(results).__name__}"
+        )
+    if not all(np.isfinite(results.get(key, [np.nan])).any() for key in ("loss", "val_loss")):
+        raise ValueError(
+            f"check({name!r}, answer, history): this History has no usable val_loss; "
+            "train with validation_data=(x_valid, y_valid), as the lesson does, then check again"
         )
     answer = q.answer(results)
     hints = tuple((wrong, hint) for wrong, hint in q.hints(results) if wrong != answer)
@@ -217,16 +229,17 @@ def _rounded_right(q: Question, answer) -> int | None:
     decimals = _decimals(answer)
     if q.kind != "number" or decimals == 0 or decimals > 6:
         return None
-    return decimals if math.isclose(round(q.answer, decimals), answer, rel_tol=0, abs_tol=1e-9) else None
+    written = float(_written(answer))
+    return decimals if math.isclose(round(q.answer, decimals), written, rel_tol=0, abs_tol=1e-9) else None
 
 
 def verdict(question: str, answer, results=None) -> Verdict:
     """Judge an answer to one of QUESTIONS without revealing the right one; check() prints the verdict."""
     if question not in QUESTIONS:
         raise KeyError(f"no self-check called {question!r}; the questions are: {', '.join(QUESTIONS)}")
-    q = _for_this_run(question, QUESTIONS[question], results)
     if answer is Ellipsis:
         return Verdict(None, "No answer yet: replace the ... with your answer, then run this cell again.")
+    q = _for_this_run(question, QUESTIONS[question], results)
     problem = _malformed(q, answer)
     if problem:
         return Verdict(None, problem)
@@ -252,7 +265,7 @@ def verdict(question: str, answer, results=None) -> Verdict:
             f"give {_places(decimals + 1)} or more.",
         )
     if q.share and 1 < answer <= 100:
-        as_share = answer / 100
+        as_share = float(_written(answer) / 100)  # 1.07 % is the share 0.0107 exactly, as written
         if math.isclose(as_share, q.answer, rel_tol=0, abs_tol=q.tolerance):
             return Verdict(True, f"Right, as a percentage ({answer:g} % is the share {as_share:g}): {q.right}")
         if _rounded_right(q, as_share) is not None and _decimals(answer) + 2 == _decimals(as_share):

@@ -51,14 +51,16 @@ def to_mnist_style(image) -> np.ndarray:
     return np.rint(np.clip(canvas, 0, 1) * 255).astype(np.uint8)
 
 
-#: A file is read at most this many pixels on its longer side: a phone's 48-megapixel photo is downscaled
-#: first, which a digit that becomes 20 pixels tall never misses.
+#: A file is processed at most this many pixels on its longer side: a digit that becomes 20 pixels tall never
+#: misses the rest. A JPEG, as phones save, is even decoded at that size; other formats are decoded, then shrunk.
 LARGEST_SIDE = 1024
 
 
 def otsu_threshold(values) -> float:
     """Otsu's threshold: the level that splits values into two groups with the least spread within each."""
     values = np.asarray(values, dtype=np.float64).ravel()
+    if values.size == 0 or np.ptp(values) == 0:
+        raise ValueError("Otsu's threshold needs at least two different values")
     counts, edges = np.histogram(values, bins=256, range=(values.min(), values.max() + 1e-12))
     centres = (edges[:-1] + edges[1:]) / 2
     below = np.cumsum(counts)  # how many values fall at or below each bin
@@ -68,7 +70,8 @@ def otsu_threshold(values) -> float:
         mean_below = sum_below / below
         mean_above = (sum_below[-1] - sum_below) / above
         between = below * above * (mean_below - mean_above) ** 2  # spread between the groups: largest wins
-    return float(centres[np.nanargmax(np.where(above > 0, between, np.nan))])
+    best = int(np.nanargmax(np.where(above > 0, between, np.nan)))
+    return float(edges[best + 1])  # values up to the best bin's upper edge form the lower group
 
 
 def ink_only(grey) -> np.ndarray:
@@ -85,8 +88,8 @@ def ink_only(grey) -> np.ndarray:
     size = max(3, max(grey.shape) // 3)
     background = ndimage.gaussian_filter(ndimage.grey_opening(grey, size=size), sigma=size / 4)
     ink = np.clip(grey - background, 0, None)
-    if ink.max() <= 0:
-        return ink
+    if np.ptp(ink) == 0:
+        return np.zeros_like(ink)
     strokes = ink > otsu_threshold(ink)
     # Blank paper leaves only its noise and light, which a threshold also splits. Ink stands out from
     # the paper by a good part of the image's whole range of grey; that noise by a tenth or so.
@@ -103,7 +106,7 @@ def ink_only(grey) -> np.ndarray:
 
 def read_digit_image(path) -> np.ndarray:
     """Read a digit image file (a scan, a photo, a drawing app's PNG) as an MNIST-style image (lesson 02)."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     path = Path(path)
     if not path.is_file():
@@ -111,7 +114,8 @@ def read_digit_image(path) -> np.ndarray:
     try:
         with Image.open(path) as opened:
             opened.draft("RGB", (LARGEST_SIDE, LARGEST_SIDE))  # JPEG: decode at a fraction of full size
-            image = opened.copy()
+            # A phone stores a portrait photo sideways, with a tag that says how to turn it: turn it.
+            image = ImageOps.exif_transpose(opened)
     except UnidentifiedImageError:
         raise ValueError(f"{path} is not an image file that Pillow can read (try PNG or JPEG)") from None
     except Image.DecompressionBombError as error:
@@ -137,8 +141,10 @@ def simulated_photo(digit, seed: int = 0, size: tuple[int, int] = (480, 640)):
     """A phone-style photo of a digit drawn in dark ink on paper lit unevenly, as a Pillow RGB image (lesson 02).
 
     `digit` is light on dark, as MNIST's (28×28 or any size). The light falls off across the sheet
-    from one side to the other (the far side gets under half the light of the near one), the paper
-    is slightly tinted, the sensor adds noise; save it as JPEG to add compression too.
+    from one side to the other (the far side gets 0.4 of the light of the near one, 0.95), so the
+    darkest paper is far darker than the brightest and no threshold at the page's average separates
+    ink from paper; the paper is slightly tinted, the sensor adds noise; save it as JPEG to add
+    compression too.
     """
     from PIL import Image
 

@@ -92,7 +92,7 @@ def side_by_side(originals, converted, labels, count: int = 10, mnist=None):
     if any(len(images) < count for _, images in rows) or len(labels) < count:
         raise ValueError(f"side_by_side needs at least {count} images in each row, and {count} labels")
     plt = _pyplot()
-    fig, axes = plt.subplots(len(rows), count, figsize=(count * 0.95, 1.15 * len(rows)))
+    fig, axes = plt.subplots(len(rows), count, figsize=(count * 0.95, 1.15 * len(rows)), squeeze=False)
     for row, (name, images) in enumerate(rows):
         for column in range(count):
             axes[row, column].imshow(images[column], cmap="gray")
@@ -137,6 +137,27 @@ def filter_response(image, kernel, response):
         middle.text(col, row, f"{weight:.2g}", ha="center", va="center", fontsize=11, color=colour)
     shown = _symmetric(right, response, f"its output ({response.shape[0]} × {response.shape[1]})")
     fig.colorbar(shown, ax=right, fraction=0.046, pad=0.04)
+    fig.tight_layout()
+    return fig
+
+
+def pooling_figure(feature_map, pooled):
+    """Draw a feature map and its max-pooled version side by side, each with its size; return the Figure (lesson 03)."""
+    feature_map, pooled = (np.squeeze(np.asarray(a, dtype=float)) for a in (feature_map, pooled))
+    if feature_map.ndim != 2 or pooled.ndim != 2:
+        raise ValueError(
+            "pooling_figure needs one feature map and its pooled version, each a 2-D grid "
+            f"(after dropping axes of length 1); got shapes {feature_map.shape} and {pooled.shape}"
+        )
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.2))
+    # One colour scale for both, so that a value looks the same in the map and in its pooled version.
+    low, top = float(min(feature_map.min(), pooled.min())), float(max(feature_map.max(), pooled.max()))
+    for ax, grid, name in ((axes[0], feature_map, "feature map"), (axes[1], pooled, "after 2 × 2 max pooling")):
+        ax.imshow(grid, cmap="gray", vmin=low, vmax=max(top, low + 1e-12))
+        ax.set_title(f"{name} ({grid.shape[0]} × {grid.shape[1]})", fontsize=10)
+        ax.set_xticks([])
+        ax.set_yticks([])
     fig.tight_layout()
     return fig
 

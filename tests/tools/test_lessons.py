@@ -167,8 +167,10 @@ def test_only_stale_lessons_and_what_they_load_from_are_run_then_recorded(course
     runs.clear()
     assert registry.run_second_configurations(every, record_path=record) == 0
     assert runs == []
+    capsys.readouterr()
     assert registry.run_second_configurations(every, everything=True, record_path=record) == 0
     assert runs == ["01_mnist", "02_second", "03_third"]
+    assert capsys.readouterr().out.count("(make test-all runs every one)") == 3
 
 
 def test_a_failed_second_configuration_is_not_recorded(course, tmp_path, monkeypatch):
