@@ -2,7 +2,8 @@
 
 A lesson's text may not drift from its outputs: every accuracy, loss or share it quotes (a decimal
 such as 0.9917, a percentage such as 97.6 %) must be one that a stored output of the same notebook
-shows, to the decimals quoted, or be written in its code. Three kinds of number are not results and
+shows, to the decimals quoted, a floor or ceiling CI checks (nbval_minimum, nbval_maximum), or be written
+in its code. Three kinds of number are not results and
 are left alone: a self-check's question (its givens: "a network scores 0.9832 …"), a number after
 "≈" (arithmetic: "−ln 0.5 ≈ 0.69"), and what a `<details class="past-run">` block reports, which
 is a past run's figure that the block itself dates ("when the course tried it, November 2026, …").
@@ -91,6 +92,13 @@ def check_lesson(ipynb: Path, md: Path) -> list[str]:
     notebook = nbformat.read(ipynb, as_version=4)
     numbers = shown_numbers(notebook)
     code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    # A floor or ceiling that CI checks on every run backs what the prose says about it ("at least 0.88").
+    limits = [
+        float(value)
+        for cell in notebook.cells
+        for key in ("nbval_minimum", "nbval_maximum")
+        for value in cell.get("metadata", {}).get(key, {}).values()
+    ]
     md_text = md.read_text() if md.exists() else ""
     problems, searched_from = [], 0
     for index, cell in enumerate(notebook.cells):
@@ -102,7 +110,7 @@ def check_lesson(ipynb: Path, md: Path) -> list[str]:
         searched_from = start + len(cell.source) if start >= 0 else searched_from
         for quote in quotes(cell.source, index + 1, first_line):
             number = re.escape(re.sub(r"[ \u00a0\u202f]?%$", "", quote.text))
-            if re.search(rf"(?<![\d.]){number}(?![\d])", code) or is_shown(quote, numbers):
+            if re.search(rf"(?<![\d.]){number}(?![\d])", code) or is_shown(quote, numbers + limits):
                 continue
             where = f"{md}, line {quote.line}" if quote.line else f"{ipynb}, cell {quote.cell}"
             problems.append(

@@ -119,6 +119,17 @@ def test_what_is_not_a_result_of_this_run_is_left_alone(tmp_path, markdown):
     assert prose.check_lesson(path, path.with_suffix(".md")) == []
 
 
+def test_a_floor_or_ceiling_ci_checks_backs_what_the_prose_says_of_it(tmp_path):
+    path = tmp_path / "01_tiny.ipynb"
+    notebook = lesson_notebook("CI checks that it reads at least 0.88 of them, and 97.5% of MNIST.", "0.9796\n")
+    notebook.cells[0].metadata["nbval_minimum"] = {"val_accuracy": 0.975, "new": 0.88}
+    nbformat.write(notebook, path)
+    assert prose.check_lesson(path, path.with_suffix(".md")) == []
+    del notebook.cells[0].metadata["nbval_minimum"]
+    nbformat.write(notebook, path)
+    assert len(prose.check_lesson(path, path.with_suffix(".md"))) == 2
+
+
 def test_the_command_names_each_problem_and_fails(tmp_path, capsys):
     path = tmp_path / "01_tiny.ipynb"
     nbformat.write(lesson_notebook("It reached 0.9812.", "0.9796\n"), path)
