@@ -79,7 +79,8 @@ def drift(nb) -> dict[int, str]:
     summary, cell = code_cell(nb, lambda c: "model.summary()" in c.source)
     replace_in_outputs(cell, "669,706", "669,707")
 
-    tagged = lambda c: "nbval-tolerance" in c.metadata.get("tags", []) and "val_accuracy:" in str(c.outputs)  # noqa: E731
+    # The final accuracies, printed as "val_accuracy: 0.9805" (the early-stopping replay prints one too).
+    tagged = lambda c: "nbval-tolerance" in c.metadata.get("tags", []) and c.source.startswith("# The last epoch")  # noqa: E731
     results, cell = code_cell(nb, tagged)
     val = float(cell.outputs[0].text.split("val_accuracy:")[1].split()[0])
     replace_in_outputs(cell, f"val_accuracy: {val:.4f}", f"val_accuracy: {val - 0.02:.4f}")
