@@ -23,7 +23,7 @@ LESSON = next((each for each in lessons() if any("class RandomThickness" in cell
 PAGE = CHECKOUT / "docs" / "design.md"
 SEEDS = (42, 1, 2)
 SEED_ENV = "MNIST_LESSON_STUDY_SEED"
-TRAINED_ON = "tensorflow"  # the lesson's own backend
+TRAINED_ON = LESSON.own_backend if LESSON else "tensorflow"  # the lesson's own backend, from the registry
 #: Each candidate: the augmentation layers in front of the convnet, as code run after the lesson's own cells.
 CANDIDATES = {
     "none": "[]",
