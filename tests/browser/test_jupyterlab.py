@@ -194,8 +194,14 @@ def test_run_all_in_jupyterlab(page, lab, lesson):
         results = output_of(panel, 'print(f"{name}: {history.history')
         assert float(re.search(r"val_accuracy: ([0-9.]+)", results).group(1)) >= 0.99, where
         table = output_of(panel, "networks = {")
-        assert len(re.findall(r"accuracy on new handwriting: 0\.\d{4}", table)) == 3, where
+        assert len(re.findall(r"accuracy on held-back new handwriting: 0\.\d{4}", table)) == 3, where
         assert panel.locator(".jp-CodeCell").filter(has_text="filters_grid(kernels)").locator("img").count() == 1, where
+    if lesson.stem == "04_learning":
+        compared = output_of(panel, "W_start = rng.normal")
+        found = re.search(r"hand-written loop vs Keras SGD: ([0-9.e+-]+)", compared)
+        assert found and float(found.group(1)) < 1e-4, f"{compared!r}\n{where}"
+        paths = panel.locator(".jp-CodeCell").filter(has_text="optimizer_paths(surfaces)").locator("img")
+        assert paths.count() == 1, f"the optimizers' paths did not render\n{where}"
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
