@@ -20,6 +20,8 @@ def test_the_answers_are_the_ones_the_lessons_teach():
     assert QUESTIONS["02-row-share"].answer == pytest.approx(0.9548, abs=1e-4)
     assert QUESTIONS["03-output-size"].answer == 24
     assert QUESTIONS["03-conv-parameters"].answer == 18496
+    assert QUESTIONS["04-one-step-rate"].answer == 0.5
+    assert list(QUESTIONS["04-logit-gradient"].answer) == [0.1, -0.3, 0.2]
     assert QUESTIONS["01-best-epoch"].answer(RUN) == 4 and QUESTIONS["02-row-share"].share
 
 
@@ -44,6 +46,12 @@ RUN = {"loss": [0.3, 0.2, 0.1, 0.05, 0.03], "val_loss": [0.2, 0.15, 0.1, 0.09, 0
         ("02-row-share", 0.955),
         ("03-output-size", 24),
         ("03-conv-parameters", 18496),
+        ("04-one-step-rate", 0.5),
+        ("04-one-step-rate", 1 / 2),
+        ("04-logit-gradient", [0.1, -0.3, 0.2]),
+        # Computed the natural way, 0.7 - 1 is -0.30000000000000004: still right.
+        ("04-logit-gradient", np.array([0.1, 0.7, 0.2]) - np.array([0, 1, 0])),
+        ("04-logit-gradient", np.array([0.1, 0.7, 0.2], dtype="float32") - np.eye(3, dtype="float32")[1]),
     ],
 )
 def test_a_right_answer_is_confirmed_with_the_reason(question, answer):
@@ -66,6 +74,10 @@ def test_a_right_answer_is_confirmed_with_the_reason(question, answer):
         ("02-row-share", 930, "divide by how many 8s"),
         ("03-output-size", 26, "3 × 3 filter"),
         ("03-conv-parameters", 640, "all 32 channels"),
+        ("04-one-step-rate", 1, "twice too far"),
+        ("04-logit-gradient", [-0.1, 0.3, -0.2], "The sign"),
+        ("04-logit-gradient", np.array([0, 1, 0]) - np.array([0.1, 0.7, 0.2]), "The sign"),
+        ("04-logit-gradient", [0.1, 0.7, 0.2], "subtract the one-hot label"),
     ],
 )
 def test_a_typical_wrong_answer_gets_its_own_hint(question, answer, hint):
@@ -82,6 +94,9 @@ def test_a_typical_wrong_answer_gets_its_own_hint(question, answer, hint):
         ("01-loss", 2.302),
         ("02-mistakes", 169),
         ("02-row-share", 0.96),
+        ("04-one-step-rate", 0.1),
+        ("04-logit-gradient", [0.1, 0.3, 0.2]),
+        ("04-logit-gradient", [0.1, -0.3001, 0.2]),
     ],
 )
 def test_any_other_wrong_answer_gets_the_general_hint(question, answer):

@@ -130,3 +130,57 @@ def test_augmentation_grid_puts_originals_above_their_versions():
     assert fig.axes[4].images[0].get_array().max() == 1 and fig.axes[8].images[0].get_array().max() == 0.5
     with pytest.raises(ValueError, match="as many digits"):
         plots.augmentation_grid(originals, [np.zeros((3, 28, 28))])
+
+
+def _parabola(w):
+    return (w - 1.0) ** 2
+
+
+def test_downhill_step_draws_the_curve_the_slope_and_the_step():
+    fig = plots.downhill_step(_parabola, np.linspace(-2, 3, 50), -1.0, -4.0, 0.2)
+    [ax] = fig.axes
+    curve, tangent, start, end = ax.get_lines()
+    assert len(curve.get_xdata()) == 50
+    # The tangent touches the curve at w = -1 with the given slope.
+    (x0, x1), (y0, y1) = tangent.get_xdata(), tangent.get_ydata()
+    assert (y1 - y0) / (x1 - x0) == pytest.approx(-4.0) and (x0 + x1) / 2 == pytest.approx(-1.0)
+    assert list(end.get_xdata()) == [0.2] and list(end.get_ydata()) == [pytest.approx(0.64)]
+    assert "-4" in tangent.get_label() and "0.2" in end.get_label()
+
+
+def test_learning_rate_paths_draws_each_run_in_full_even_when_it_diverges():
+    paths = {0.1: [-1.0, -0.6, -0.28], 1.5: [-1.0, 5.0, -13.0]}
+    fig = plots.learning_rate_paths(_parabola, np.linspace(-2, 3, 50), paths)
+    small, diverging = fig.axes
+    assert small.get_title() == "learning rate 0.1: 2 steps"
+    # The diverging panel widens to hold every point of its path; none is clipped to the edge.
+    points = diverging.get_lines()[1]
+    assert list(points.get_xdata()) == [-1.0, 5.0, -13.0]
+    assert diverging.get_xlim()[0] < -13 < 5 < diverging.get_xlim()[1]
+    assert diverging.get_ylim()[1] >= _parabola(-13.0)
+
+
+def test_learning_rate_paths_needs_a_path():
+    with pytest.raises(ValueError, match="at least one path"):
+        plots.learning_rate_paths(_parabola, np.linspace(-2, 3, 50), {})
+
+
+def test_optimizer_paths_draws_every_path_and_cuts_one_that_leaves_the_map():
+    inside = np.array([[-4.0, 1.0], [-2.0, 0.5], [0.0, 0.0]])
+    leaving = np.array([[-4.0, 1.0], [-3.0, -30.0], [-2.0, 900.0]])
+
+    def bowl(w):
+        return 0.5 * float(np.sum(w**2))
+
+    fig = plots.optimizer_paths([("a bowl", bowl, {"calm": inside, "wild": leaving})])
+    [ax] = fig.axes
+    calm, wild = (line for line in ax.get_lines() if line.get_label() in ("calm", "wild"))
+    assert list(calm.get_xdata()) == [-4.0, -2.0, 0.0]
+    # Drawn up to its first point outside the map, so the step that leaves shows; the rest is dropped.
+    assert list(wild.get_ydata()) == [1.0, -30.0]
+    assert ax.get_title() == "a bowl" and ax.get_ylim() == (-2.0, 2.0)
+
+
+def test_optimizer_paths_needs_a_surface():
+    with pytest.raises(ValueError, match="at least one surface"):
+        plots.optimizer_paths([])

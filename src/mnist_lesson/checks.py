@@ -164,6 +164,39 @@ QUESTIONS: dict[str, Question] = {
             (13 * 13 * 32 * 64 + 64, "A filter's weights do not depend on the image size: 3 × 3 wherever it slides."),
         ),
     ),
+    "04-one-step-rate": Question(
+        kind="number",
+        answer=0.5,
+        tolerance=1e-9,
+        right="the slope is 2 × (w − w*), so a step of 0.5 × slope moves w by exactly w − w*, onto the minimum, "
+        "from wherever it starts. Smaller rates stop short of it, larger ones overshoot, and beyond 1 every step "
+        "lands farther away than the last.",
+        wrong="Write one step as w − rate × 2 × (w − w*) and find the rate that makes the result w*, whatever w is.",
+        hints=(
+            (
+                1.0,
+                "With 1, the step is 2 × (w − w*): twice too far. w lands on the other side, as far from w* as it "
+                "started, and stays bouncing there.",
+            ),
+            (2.0, "That moves w by 4 × (w − w*): far past the minimum, and farther with every step."),
+            (0.25, "That moves w halfway to w*, not all the way."),
+        ),
+    ),
+    "04-logit-gradient": Question(
+        kind="array",
+        answer=(0.1, -0.3, 0.2),
+        tolerance=1e-6,
+        right="probabilities minus the one-hot label: [0.1, 0.7, 0.2] − [0, 1, 0] = [0.1, −0.3, 0.2]. A step "
+        "downhill goes against it: it raises the right class's logit and lowers the others, each in proportion to "
+        "the probability it wrongly took.",
+        wrong="The gradient of the cross-entropy with respect to the logits is the probabilities minus the one-hot "
+        "label; write the label as three numbers first.",
+        hints=(
+            ((-0.1, 0.3, -0.2), "The sign: it is probabilities minus label, not label minus probabilities."),
+            ((0.1, 0.7, 0.2), "Those are the probabilities; subtract the one-hot label from them."),
+            ((0.0, -0.3, 0.0), "Every class with some probability has a gradient too, not only the right one."),
+        ),
+    ),
 }
 
 
@@ -247,10 +280,11 @@ def verdict(question: str, answer, results=None) -> Verdict:
         given, expected = np.asarray(answer, dtype=float), np.asarray(q.answer, dtype=float)
         if given.shape != expected.shape:
             return Verdict(False, f"Not yet: your answer has shape {given.shape}. {q.wrong}")
-        if np.array_equal(given, expected):
+        # Computed answers such as 0.7 - 1 land a hair off the exact value: the tolerance accepts them.
+        if np.allclose(given, expected, rtol=0, atol=q.tolerance):
             return Verdict(True, f"Right: {q.right}")
         for wrong, hint in q.hints:
-            if np.array_equal(given, np.asarray(wrong, dtype=float)):
+            if np.allclose(given, np.asarray(wrong, dtype=float), rtol=0, atol=max(q.tolerance, 1e-9)):
                 return Verdict(False, f"Not yet. {hint}")
         return Verdict(False, f"Not yet. {q.wrong}")
     if q.kind == "whole" and abs(answer - round(answer)) <= 1e-6:

@@ -203,3 +203,85 @@ def augmentation_grid(originals, versions):
         axes[1, 0].set_title("augmented", fontsize=9, loc="left")
     fig.tight_layout()
     return fig
+
+
+def _curve(ax, loss, weights):
+    """Draw a loss curve over the given weights, with the usual labels."""
+    weights = np.asarray(weights, dtype=float)
+    ax.plot(weights, [loss(w) for w in weights], color="0.35")
+    ax.set_xlabel("weight w")
+    ax.set_ylabel("loss")
+    ax.grid(alpha=0.3)
+
+
+def downhill_step(loss, weights, w, slope, new_w):
+    """Draw a loss curve, its slope at w as a tangent, and one step from w to new_w as an arrow (lesson 04)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    _curve(ax, loss, weights)
+    span = (float(np.max(weights)) - float(np.min(weights))) / 6
+    near = np.array([w - span, w + span])
+    ax.plot(near, loss(w) + slope * (near - w), "--", color="tab:orange", label=f"slope at w = {w:g}: {slope:.3g}")
+    ax.annotate(
+        "", xy=(new_w, loss(new_w)), xytext=(w, loss(w)), arrowprops={"arrowstyle": "->", "color": "tab:blue", "lw": 2}
+    )
+    ax.plot([w], [loss(w)], "o", color="tab:orange")
+    ax.plot([new_w], [loss(new_w)], "o", color="tab:blue", label=f"after one step: w = {new_w:.3g}")
+    ax.legend(loc="upper center")
+    fig.tight_layout()
+    return fig
+
+
+def learning_rate_paths(loss, weights, paths):
+    """Draw one panel per learning rate: the loss curve and the weights one run visited, step by step (lesson 04)."""
+    if not paths:
+        raise ValueError("learning_rate_paths needs at least one path: {learning rate: [w0, w1, …]}")
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(paths), figsize=(4.2 * len(paths), 3.4), squeeze=False)
+    for ax, (rate, path) in zip(axes.flat, paths.items()):
+        path = np.asarray(path, dtype=float)
+        # Each panel widens to hold its whole path, so a diverging run shows its steps growing, not cut off.
+        left, right = min(np.min(weights), path.min()), max(np.max(weights), path.max())
+        margin = (right - left) * 0.03
+        _curve(ax, loss, np.linspace(left - margin, right + margin, 400))
+        heights = [loss(w) for w in path]
+        for start, end, y0, y1 in zip(path[:-1], path[1:], heights[:-1], heights[1:]):
+            ax.annotate("", xy=(end, y1), xytext=(start, y0), arrowprops={"arrowstyle": "->", "color": "tab:blue"})
+        ax.plot(path, heights, "o", color="tab:blue", markersize=4)
+        ax.plot(path[:1], heights[:1], "o", color="tab:orange", markersize=6, label="start")
+        ax.set_title(f"learning rate {rate:g}: {len(path) - 1} steps", fontsize=10)
+        ax.set_ylim(0, None)
+        ax.legend(loc="upper center", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def optimizer_paths(surfaces, extent=(-5.0, 5.0, -2.0, 2.0)):
+    """Draw contour maps of 2-D losses, each with the paths optimizers took on it (lesson 04).
+
+    surfaces: a list of (title, loss, {optimizer name: array of points, shape (steps + 1, 2)}).
+    """
+    if not surfaces:
+        raise ValueError("optimizer_paths needs at least one surface: [(title, loss, {name: path})]")
+    plt = _pyplot()
+    fig, axes = plt.subplots(len(surfaces), 1, figsize=(8, 3.3 * len(surfaces)), squeeze=False)
+    left, right, bottom, top = extent
+    grid_1, grid_2 = np.meshgrid(np.linspace(left, right, 201), np.linspace(bottom, top, 121))
+    for ax, (title, loss, paths) in zip(axes.flat, surfaces):
+        heights = np.array([loss(np.array(point)) for point in zip(grid_1.flat, grid_2.flat)]).reshape(grid_1.shape)
+        ax.contour(grid_1, grid_2, heights, levels=np.geomspace(0.02, heights.max(), 12), colors="0.75", linewidths=0.8)
+        for name, path in paths.items():
+            path = np.asarray(path, dtype=float)
+            # A path that leaves the map is drawn up to its first point outside: the rest would squash the picture.
+            inside = np.all((path >= [left, bottom]) & (path <= [right, top]), axis=1)
+            stop = len(path) if inside.all() else int(np.argmin(inside)) + 1
+            ax.plot(path[:stop, 0], path[:stop, 1], "o-", markersize=2.5, linewidth=1.2, label=name)
+        ax.plot([0], [0], "k*", markersize=10)
+        ax.set_xlim(left, right)
+        ax.set_ylim(bottom, top)
+        ax.set_xlabel("weight 1")
+        ax.set_ylabel("weight 2")
+        ax.set_title(title, fontsize=10)
+        ax.legend(fontsize=8, loc="upper right")
+    fig.tight_layout()
+    return fig
