@@ -20,7 +20,7 @@ from benchmarks import runner
 from tools.lessons import execute, lessons
 
 #: Each lesson's budget, headless on its own backend on 2 cores, kernel start included (seconds).
-BUDGETS = {"01_mnist": 60, "02_inference": 30, "03_convnets": 120}
+BUDGETS = {"01_mnist": 60, "02_inference": 30, "03_convnets": 120, "04_learning": 90}
 #: Appended to each lesson's copy: the kernel's peak resident memory, as Linux counts it.
 PEAK_CELL = 'print("VmHWM_kB", [l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM")][0])'
 
