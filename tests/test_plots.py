@@ -184,3 +184,33 @@ def test_optimizer_paths_draws_every_path_and_cuts_one_that_leaves_the_map():
 def test_optimizer_paths_needs_a_surface():
     with pytest.raises(ValueError, match="at least one surface"):
         plots.optimizer_paths([])
+
+
+class _Tracked:
+    """Stands in for a PyTorch tensor that tracks gradients: it refuses np.asarray until detached."""
+
+    def __init__(self, values):
+        self.values = np.asarray(values)
+
+    def __array__(self, dtype=None, copy=None):
+        raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+
+    def detach(self):
+        return self
+
+    def cpu(self):
+        return self.values
+
+
+def test_the_figures_take_a_pytorch_layers_output_as_it_is():
+    # Lesson 03 on PyTorch passes a Conv2D layer's output straight to filter_response.
+    image, kernel = np.eye(28), np.ones((3, 3, 1, 1))
+    fig = plots.filter_response(image, kernel, _Tracked(np.ones((1, 26, 26, 1))))
+    assert fig.axes[2].get_images()[0].get_array().shape == (26, 26)
+
+
+def test_the_figures_take_a_real_pytorch_tensor_that_tracks_gradients():
+    torch = pytest.importorskip("torch")
+    response = torch.ones((1, 26, 26, 1), requires_grad=True) * 2
+    fig = plots.filter_response(np.eye(28), np.ones((3, 3, 1, 1)), response)
+    assert float(fig.axes[2].get_images()[0].get_array().max()) == 2.0

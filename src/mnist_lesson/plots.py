@@ -19,6 +19,15 @@ def _pyplot():
     return plt
 
 
+def _array(values) -> np.ndarray:
+    """Values as a float NumPy array: NumPy data, a list, or a tensor of any Keras backend."""
+    detach = getattr(values, "detach", None)
+    if callable(detach):
+        # A PyTorch layer's output tracks gradients, and such a tensor refuses to become a NumPy array as it is.
+        values = detach().cpu()
+    return np.asarray(values, dtype=float)
+
+
 def history_plot(history, metrics: Sequence[str] = ("accuracy", "loss")):
     """Plot each metric and its val_ twin per epoch, one panel per metric; return the Figure (lesson 01)."""
     values = getattr(history, "history", history)
@@ -49,12 +58,12 @@ def history_plot(history, metrics: Sequence[str] = ("accuracy", "loss")):
 
 def prediction_bars(image: np.ndarray, probabilities: Sequence[float], label: int | None = None):
     """Draw a digit beside a bar chart of the model's ten probabilities; return the Figure (lesson 02)."""
-    probabilities = np.asarray(probabilities, dtype=float)
+    probabilities = _array(probabilities)
     if probabilities.shape != (10,):
         raise ValueError(f"expected 10 probabilities, got an array of shape {probabilities.shape}")
     plt = _pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(7, 2.8), gridspec_kw={"width_ratios": [1, 2]})
-    left.imshow(np.asarray(image).reshape(28, 28), cmap="gray")
+    left.imshow(_array(image).reshape(28, 28), cmap="gray")
     left.set_title("the image" if label is None else f"the image (label {int(label)})")
     left.axis("off")
     bars = right.bar(range(10), probabilities, color="tab:gray")
@@ -79,7 +88,7 @@ def mistakes_gallery(images, true_labels, predicted, confidence, cols: int = 6):
     for ax in axes.flat:
         ax.axis("off")
     for ax, image, true, guess, conf in zip(axes.flat, images, true_labels, predicted, confidence):
-        ax.imshow(np.asarray(image).reshape(28, 28), cmap="gray")
+        ax.imshow(_array(image).reshape(28, 28), cmap="gray")
         # One decimal: a confidence of 99.96% must not read as a flat 100%.
         ax.set_title(f"{int(true)} → {int(guess)} ({np.floor(conf * 1000) / 10:.1f}%)", fontsize=9)
     fig.tight_layout()
@@ -107,7 +116,7 @@ def side_by_side(originals, converted, labels, count: int = 10, mnist=None):
 
 def _symmetric(ax, values, title: str, limit: float | None = None):
     """Draw values in blue (negative) to red (positive) around a white zero, up to ±limit (default: their largest)."""
-    values = np.asarray(values, dtype=float)
+    values = _array(values)
     limit = limit or float(np.abs(values).max()) or 1.0
     shown = ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit)
     ax.set_title(title, fontsize=10)
@@ -118,7 +127,7 @@ def _symmetric(ax, values, title: str, limit: float | None = None):
 
 def filter_response(image, kernel, response):
     """Draw a digit, a convolution filter with its numbers, and its output; return the Figure (lesson 03)."""
-    image, kernel, response = (np.squeeze(np.asarray(a, dtype=float)) for a in (image, kernel, response))
+    image, kernel, response = (np.squeeze(_array(a)) for a in (image, kernel, response))
     if image.ndim != 2 or kernel.ndim != 2 or response.ndim != 2:
         raise ValueError(
             "filter_response needs one image, one filter and one output, each a 2-D grid "
@@ -143,7 +152,7 @@ def filter_response(image, kernel, response):
 
 def pooling_figure(feature_map, pooled):
     """Draw a feature map and its max-pooled version side by side, each with its size; return the Figure (lesson 03)."""
-    feature_map, pooled = (np.squeeze(np.asarray(a, dtype=float)) for a in (feature_map, pooled))
+    feature_map, pooled = (np.squeeze(_array(a)) for a in (feature_map, pooled))
     if feature_map.ndim != 2 or pooled.ndim != 2:
         raise ValueError(
             "pooling_figure needs one feature map and its pooled version, each a 2-D grid "
@@ -164,7 +173,7 @@ def pooling_figure(feature_map, pooled):
 
 def filters_grid(kernels, cols: int = 8):
     """Draw the filters of a first Conv2D layer's kernel on one colour scale, one panel each; return the Figure."""
-    kernels = np.asarray(kernels, dtype=float)
+    kernels = _array(kernels)
     if kernels.ndim != 4 or kernels.shape[2] != 1:
         raise ValueError(
             "filters_grid needs a first Conv2D layer's kernel, of shape (height, width, 1, filters); "
@@ -187,8 +196,8 @@ def filters_grid(kernels, cols: int = 8):
 
 def augmentation_grid(originals, versions):
     """Draw digits in the top row and augmented versions of them in the rows below; return the Figure (lesson 03)."""
-    originals = np.asarray(originals)
-    versions = [np.asarray(v) for v in versions]
+    originals = _array(originals)
+    versions = [_array(v) for v in versions]
     if len(originals) == 0 or any(len(v) != len(originals) for v in versions):
         raise ValueError("augmentation_grid needs one or more digits and, in each version, as many digits")
     plt = _pyplot()
@@ -196,7 +205,7 @@ def augmentation_grid(originals, versions):
     fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.0, rows * 1.05), squeeze=False)
     for row, images in enumerate([originals, *versions]):
         for col, image in enumerate(images):
-            axes[row, col].imshow(np.asarray(image, dtype=float).reshape(28, 28), cmap="gray", vmin=0, vmax=1)
+            axes[row, col].imshow(_array(image).reshape(28, 28), cmap="gray", vmin=0, vmax=1)
             axes[row, col].axis("off")
     axes[0, 0].set_title("original", fontsize=9, loc="left")
     if versions:
@@ -207,7 +216,7 @@ def augmentation_grid(originals, versions):
 
 def _curve(ax, loss, weights):
     """Draw a loss curve over the given weights, with the usual labels."""
-    weights = np.asarray(weights, dtype=float)
+    weights = _array(weights)
     ax.plot(weights, [loss(w) for w in weights], color="0.35")
     ax.set_xlabel("weight w")
     ax.set_ylabel("loss")
@@ -239,7 +248,7 @@ def learning_rate_paths(loss, weights, paths):
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(paths), figsize=(4.2 * len(paths), 3.4), squeeze=False)
     for ax, (rate, path) in zip(axes.flat, paths.items()):
-        path = np.asarray(path, dtype=float)
+        path = _array(path)
         # Each panel widens to hold its whole path, so a diverging run shows its steps growing, not cut off.
         left, right = min(np.min(weights), path.min()), max(np.max(weights), path.max())
         margin = (right - left) * 0.03
@@ -271,7 +280,7 @@ def optimizer_paths(surfaces, extent=(-5.0, 5.0, -2.0, 2.0)):
         heights = np.array([loss(np.array(point)) for point in zip(grid_1.flat, grid_2.flat)]).reshape(grid_1.shape)
         ax.contour(grid_1, grid_2, heights, levels=np.geomspace(0.02, heights.max(), 12), colors="0.75", linewidths=0.8)
         for name, path in paths.items():
-            path = np.asarray(path, dtype=float)
+            path = _array(path)
             # A path that leaves the map is drawn up to its first point outside: the rest would squash the picture.
             inside = np.all((path >= [left, bottom]) & (path <= [right, top]), axis=1)
             stop = len(path) if inside.all() else int(np.argmin(inside)) + 1
