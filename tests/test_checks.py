@@ -75,6 +75,8 @@ def test_a_right_answer_is_confirmed_with_the_reason(question, answer):
         ("03-output-size", 26, "3 × 3 filter"),
         ("03-conv-parameters", 640, "all 32 channels"),
         ("04-one-step-rate", 1, "twice too far"),
+        ("04-one-step-rate", 0.4, "80 % of the way"),
+        ("04-logit-gradient", [0.1, 0.3, 0.2], "0.7 − 1: negative"),
         ("04-logit-gradient", [-0.1, 0.3, -0.2], "The sign"),
         ("04-logit-gradient", np.array([0, 1, 0]) - np.array([0.1, 0.7, 0.2]), "The sign"),
         ("04-logit-gradient", [0.1, 0.7, 0.2], "subtract the one-hot label"),
@@ -95,7 +97,7 @@ def test_a_typical_wrong_answer_gets_its_own_hint(question, answer, hint):
         ("02-mistakes", 169),
         ("02-row-share", 0.96),
         ("04-one-step-rate", 0.1),
-        ("04-logit-gradient", [0.1, 0.3, 0.2]),
+        ("04-logit-gradient", [0.2, -0.3, 0.1]),
         ("04-logit-gradient", [0.1, -0.3001, 0.2]),
     ],
 )

@@ -30,6 +30,11 @@ layer.build((None, 4))
 sample = keras.ops.convert_to_numpy(keras.random.uniform(()))
 kernel = keras.ops.convert_to_numpy(layer.kernel)
 print(keras.backend.backend(), random.random(), numpy.random.rand(), float(sample), kernel.sum())
+# Saving a model is where Keras asks for TensorFlow on any backend (serialization_lib): lesson 01 saves one.
+import pathlib, tempfile
+with tempfile.TemporaryDirectory() as scratch:
+    keras.Sequential([keras.Input((4,)), layer]).save(pathlib.Path(scratch) / "model.keras")
+print("tensorflow imported:", "tensorflow" in sys.modules)
 """
 
 # The lessons' own backends in `make test`; PyTorch too in `make test-all` (tools/lessons.py).
@@ -80,4 +85,19 @@ def test_a_backend_set_outside_wins_over_the_lessons_default():
 
 def test_python_and_numpy_draws_do_not_depend_on_the_backend():
     jax_run, tf_run = run_fresh("jax").stdout.split(), run_fresh("tensorflow").stdout.split()
+    assert len(jax_run) > 3 and len(tf_run) > 3
     assert jax_run[1:3] == tf_run[1:3]
+
+
+@pytest.mark.parametrize("backend", [backend for backend in BACKENDS if backend != "tensorflow"])
+def test_a_lesson_on_another_backend_never_imports_tensorflow(backend):
+    # TensorFlow would add about 450 MB to every JAX kernel on a class's hub, and seed nothing it uses.
+    run = run_fresh(backend)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[-1] == "tensorflow imported: False"
+
+
+def test_a_tensorflow_lesson_still_imports_and_seeds_tensorflow():
+    run = run_fresh("tensorflow")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[-1] == "tensorflow imported: True"

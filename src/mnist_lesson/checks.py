@@ -180,6 +180,11 @@ QUESTIONS: dict[str, Question] = {
             ),
             (2.0, "That moves w by 4 × (w − w*): far past the minimum, and farther with every step."),
             (0.25, "That moves w halfway to w*, not all the way."),
+            (
+                0.4,
+                "0.4 was about right in the figure, but not exact: it moves w by 0.8 × (w − w*), 80 % of the way, "
+                "so it needs several steps.",
+            ),
         ),
     ),
     "04-logit-gradient": Question(
@@ -195,6 +200,7 @@ QUESTIONS: dict[str, Question] = {
             ((-0.1, 0.3, -0.2), "The sign: it is probabilities minus label, not label minus probabilities."),
             ((0.1, 0.7, 0.2), "Those are the probabilities; subtract the one-hot label from them."),
             ((0.0, -0.3, 0.0), "Every class with some probability has a gradient too, not only the right one."),
+            ((0.1, 0.3, 0.2), "The right class's label is 1, so its entry is 0.7 − 1: negative."),
         ),
     ),
 }

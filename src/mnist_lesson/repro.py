@@ -26,17 +26,34 @@ def _native_stderr_silenced():
         os.close(devnull)
 
 
+def _keep_tensorflow_out() -> None:
+    """Tell Keras that TensorFlow is not there, so that a JAX or PyTorch kernel never imports it.
+
+    Keras imports TensorFlow, when it is installed, on any backend as soon as something asks whether it
+    is available: set_random_seed (to seed tf.data) and model.save (to recognise TensorFlow shapes and
+    types) both do. In a JAX lesson's kernel that costs about 450 MB and seeds nothing the lesson uses:
+    it shuffles with NumPy and draws its weights with JAX. docs/design.md has the measurement and a
+    minimal reproduction. Where TensorFlow was imported already (a learner's own cell), nothing changes.
+    """
+    if "tensorflow" in sys.modules:
+        return
+    from keras.src.utils import module_utils
+
+    module_utils.tensorflow._available = False
+
+
 def reproducible(seed: int = DEFAULT_SEED, deterministic_ops: bool = True) -> None:
     """Seed Python, NumPy and the Keras backend, make its ops deterministic and keep logs quiet (lesson 01)."""
     # TensorFlow's C++ side prints start-up lines (oneDNN, no CUDA driver) before its log level
-    # applies, and Jupyter would store them in the notebook. Keras imports TensorFlow when it is
-    # the backend, and also under JAX or PyTorch whenever it is installed, because
-    # set_random_seed seeds tf.random for tf.data pipelines; so both happen here, quietly.
-    # Errors still surface as Python exceptions.
+    # applies, and Jupyter would store them in the notebook. On the TensorFlow backend, Keras imports
+    # it here, quietly; on JAX or PyTorch, _keep_tensorflow_out() stops Keras from importing it at
+    # all. Errors still surface as Python exceptions.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with _native_stderr_silenced():
         import keras
 
+        if keras.backend.backend() != "tensorflow":
+            _keep_tensorflow_out()
         keras.utils.set_random_seed(seed)
         if "tensorflow" in sys.modules:
             # Device discovery logs (a failed cuInit, say) come on first use, not at import: get them over with.
