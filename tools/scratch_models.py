@@ -6,6 +6,9 @@ a test runs), this points that variable into a scratch folder of the run's own, 
 ``--lesson-models DIR`` where a caller keeps models across runs (the second configuration:
 lesson 02 loads what lesson 01's run saved). At the end it checks that the learner's saved
 models are byte for byte what they were, and fails the run if not.
+
+Because later lessons load what lesson 01's run saved in that folder, every lesson cell is put in
+one xdist work unit: under ``-n 2 --dist loadgroup`` (make test) the lessons run on one worker, in order.
 """
 
 from __future__ import annotations
@@ -50,6 +53,32 @@ def pytest_configure(config):
     # A run inside another (pytester's) gives the outer run its own setting back.
     config.add_cleanup(lambda: os.environ.pop(MODEL_ENV) if before is None else os.environ.update({MODEL_ENV: before}))
     config.stash[_before] = learners_models()
+
+
+#: The one work unit every lesson cell belongs to under xdist: one worker, in collection order.
+LESSONS_UNIT = "lessons"
+
+
+def lesson_or_test(nodeid: str) -> str:
+    """The xdist work unit of a test: every lesson cell shares one; any other test is a unit of its own."""
+    return LESSONS_UNIT if nodeid.split("::", 1)[0].endswith(".ipynb") else nodeid
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    # xdist's own grouping (the xdist_group mark) renames test ids, which pytest 9 no longer lets it do;
+    # grouping by id here does the same: a worker's scratch folder is its own, and 02 loads 01's model.
+    if config.getoption("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class LessonsTogether(LoadScopeScheduling):
+        """Every lesson on one worker, in order; every other test wherever a worker is free."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return lesson_or_test(nodeid)
+
+    return LessonsTogether(config, log)
 
 
 def pytest_sessionfinish(session, exitstatus):
