@@ -13,7 +13,7 @@ LINTED := $(wildcard src tests notebooks benchmarks tools book)
 CELL_TIMEOUT ?= 900
 
 .DEFAULT_GOAL := help
-.PHONY: help venv lock torch data lab test test-all test-unit test-notebooks test-backends test-pythons test-browser chromium book run sync execute images lint check-pairs spread bench clean
+.PHONY: help venv lock torch data lab test test-all test-unit test-notebooks test-backends test-pythons test-browser chromium proxy rehearse rehearse-sizing book run sync execute images lint check-pairs spread bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -30,7 +30,13 @@ $(STAMP): requirements.txt pyproject.toml tools/jupyterlab-overrides.json
 	       echo "Pick another interpreter, e.g. 'make PYTHON=python3.12 lab' (README, Quick start)."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	@# Every package exactly as locked, each file checked against its hash; then the course's helper package.
-	$(BIN)/python -m pip install --disable-pip-version-check --require-hashes -r requirements.txt
+	@# uv installs it (its own entry of the lock first, by pip), about three times as fast as pip, bytecode
+	@# compiled as pip does (docs/performance.md); pip does it where uv cannot reach the registry.
+	awk '/^uv==/ {p = 1} p {print; if ($$0 !~ /\\$$/) exit}' requirements.txt > $(VENV)/uv-requirement.txt
+	$(BIN)/python -m pip install --disable-pip-version-check --require-hashes -q -r $(VENV)/uv-requirement.txt
+	$(BIN)/uv pip install --python $(BIN)/python --require-hashes --compile-bytecode -r requirements.txt \
+	  || { echo "uv could not install the lock; installing it with pip instead ..."; \
+	       $(BIN)/python -m pip install --disable-pip-version-check --require-hashes -r requirements.txt; }
 	$(BIN)/python -m pip install --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@# JupyterLab settings for this environment only (never the user's own): no news prompt on first start.
 	mkdir -p $(dir $(LAB_OVERRIDES)) && cp tools/jupyterlab-overrides.json $(LAB_OVERRIDES)
@@ -65,21 +71,27 @@ lab: data ## Start JupyterLab on lesson 01 (loopback only; prints the URL to ope
 	$(BIN)/python -m tools.lab notebooks/01_mnist.ipynb --port $(PORT)
 
 PYTEST := MNIST_LESSON_REQUIRE_DATA=1 $(BIN)/python -m pytest
+# Two workers side by side: one runs the lessons, in order (they are one xdist group: 02 and 03 load the
+# model 01 saves), the other every other test; the lessons come first on the command line, so they start at
+# once (docs/checks.md, "Two workers").
+WORKERS := -n 2 --dist loadgroup
 # Strict nbval with the course's sanitizers, as every check runs it (tools/lessons.py holds the options);
 # a recipe stops if the registry cannot answer, rather than run pytest without --nbval.
 NBVAL = nbval="$$($(LESSONS) nbval-options)" && test -n "$$nbval" &&
 
-test: data lint check-pairs chromium ## What CI runs: lint, pairing, unit tests, each lesson once under strict nbval, browser, website; second configurations whose inputs changed
+test: data lint check-pairs chromium proxy ## What CI runs: lint, pairing, unit tests, each lesson once under strict nbval, browser, website, a short hub rehearsal; second configurations whose inputs changed
 	@# Each lesson is executed once here, on its own backend, in order (02 and 03 load the model 01 saves,
-	@# in scratch: no test writes artifacts/). The browser test runs lesson 01 in JupyterLab and opens the others.
-	$(NBVAL) $(PYTEST) tests notebooks $$nbval --durations=12
+	@# in scratch: no test writes artifacts/). The browser test runs lesson 01 in JupyterLab and opens the others;
+	@# two learners rehearse lesson 02 on a loopback JupyterHub (tests/tools/test_rehearse.py).
+	$(NBVAL) $(PYTEST) notebooks tests $$nbval $(WORKERS) --durations=12
 	@# The second configuration of every lesson whose inputs changed since it last passed (docs/checks.md).
 	$(LESSONS) second-configuration
 
-test-all: data lint check-pairs chromium torch ## Everything, before a release: also every lesson in JupyterLab, every second configuration, backend, one core and AVX (TEST_PYTHONS=1: every Python too)
-	$(NBVAL) MNIST_LESSON_CHECKS=all $(PYTEST) tests notebooks $$nbval --durations=20
+test-all: data lint check-pairs chromium proxy torch ## Everything, before a release: also every lesson in JupyterLab, every second configuration, backend, one core and AVX, a full hub rehearsal (TEST_PYTHONS=1: every Python too)
+	$(NBVAL) MNIST_LESSON_CHECKS=all $(PYTEST) notebooks tests $$nbval $(WORKERS) --durations=20
 	$(LESSONS) second-configuration --all
 	$(LESSONS) configurations
+	@$(MAKE) --no-print-directory rehearse
 	@if [ -n "$(TEST_PYTHONS)" ]; then $(MAKE) --no-print-directory test-pythons; fi
 
 test-unit: $(STAMP) ## Unit tests only (no lesson is executed, no browser)
@@ -106,6 +118,32 @@ chromium:
 	else \
 	  echo "Note: /usr/bin/chromium is missing, so the browser test will be skipped (sudo apt-get install chromium)."; \
 	fi
+
+# Node.js for the hub's proxy: Debian's, installed where missing when we may (root, as in CI); then the proxy
+# itself, exactly as tools/hub/package-lock.json pins it, into build/hub (make rehearse, docs/jupyterhub.md).
+PROXY := build/hub/node_modules/.bin/configurable-http-proxy
+$(PROXY): tools/hub/package.json tools/hub/package-lock.json
+	@if ! command -v npm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's nodejs and npm for the hub's proxy ..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+	  else \
+	    echo "The hub rehearsal needs Node.js and npm for its proxy: sudo apt-get install nodejs npm"; exit 1; \
+	  fi; \
+	fi
+	mkdir -p build/hub && cp tools/hub/package.json tools/hub/package-lock.json build/hub/
+	cd build/hub && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+proxy: $(PROXY) ## Install JupyterHub's proxy (configurable-http-proxy, pinned) into build/hub, and Node.js where missing
+
+LEARNERS ?= 4
+rehearse: data proxy ## Rehearse a class: a loopback JupyterHub, LEARNERS learners (default 4) at once run lessons 01 and 02
+	$(BIN)/python -m tools.rehearse --learners $(LEARNERS)
+
+SIZES ?= 1 2 4 8
+rehearse-sizing: data proxy ## Rehearse at each of SIZES learners; write the sizing table of docs/jupyterhub.md
+	$(BIN)/python -m tools.rehearse --sizing $(SIZES)
 
 book: check-pairs ## Build the course's website from the stored outputs into build/book/html (strict; offline)
 	$(BIN)/python -m tools.book

@@ -1,0 +1,173 @@
+"""Tests of tools/rehearse.py: a class rehearsed on a loopback JupyterHub, and the pieces it is made of."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+from tests.conftest import REAL_CACHE, require_real_cache
+from tools import rehearse
+
+PROXY_MISSING = f"no configurable-http-proxy at {rehearse.PROXY}: `make proxy` installs it (make test does)"
+
+
+def config(tmp_path: Path, ip: str = rehearse.LOOPBACK, is_root: bool = False) -> str:
+    return rehearse.hub_config(
+        tmp_path, (8000, 8001, 8002), ["learner1"], "a-long-password", Path("/p/chp"), Path("/s/mnist.npz"), is_root, ip
+    )
+
+
+def test_the_hub_listens_on_loopback_only_and_refuses_anything_else(tmp_path):
+    text = config(tmp_path)
+    assert "c.JupyterHub.ip = '127.0.0.1'" in text and "c.JupyterHub.hub_ip = '127.0.0.1'" in text
+    assert "api_url = 'http://127.0.0.1:8002'" in text
+    for address in ("0.0.0.0", "", "192.168.1.5", "localhost"):
+        with pytest.raises(rehearse.RehearsalError, match="listens on 127.0.0.1 only"):
+            config(tmp_path, ip=address)
+
+
+def test_the_learners_kernels_get_the_shared_cache_their_own_models_and_no_internet(tmp_path):
+    namespace = {"c": _Config()}
+    exec(config(tmp_path), namespace)  # the config file is Python, as JupyterHub reads it
+    environment = namespace["c"].Spawner.environment
+    assert environment["MNIST_LESSON_CACHE"] == "/s/mnist.npz"
+    assert environment["MNIST_LESSON_MODEL"].startswith("~/")  # in each learner's home, never the checkout's
+    assert environment["HTTPS_PROXY"] == rehearse.NO_INTERNET and "127.0.0.1" in environment["NO_PROXY"]
+    assert namespace["c"].Spawner.args == []
+
+
+def test_allow_root_is_passed_only_when_the_hub_runs_as_root(tmp_path):
+    namespace = {"c": _Config()}
+    exec(config(tmp_path, is_root=True), namespace)
+    assert namespace["c"].Spawner.args == ["--allow-root"]
+
+
+class _Config:
+    """Stands in for traitlets' config object: any attribute is a section that takes any setting."""
+
+    def __getattr__(self, name):
+        section = _Config()
+        object.__setattr__(self, name, section)
+        return section
+
+
+def test_only_the_cells_nbval_compares_verbatim_are_compared(tmp_path):
+    cells = [
+        nbformat.v4.new_code_cell("print(1)", outputs=[nbformat.v4.new_output("stream", name="stdout", text="1\n")]),
+        nbformat.v4.new_code_cell("fit()", metadata={"tags": ["nbval-ignore-output"]}),
+        nbformat.v4.new_code_cell("score()", metadata={"tags": ["nbval-tolerance"]}),
+        nbformat.v4.new_code_cell("2", outputs=[nbformat.v4.new_output("execute_result", data={"text/plain": "2"})]),
+    ]
+    path = tmp_path / "lesson.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    assert rehearse.verbatim_cells(path) == {0: ("1\n", ""), 3: ("2", "")}
+
+
+def test_outputs_split_across_messages_read_as_the_stored_ones():
+    stored = [{"output_type": "stream", "name": "stdout", "text": "a\nb\n"}]
+    live = [
+        {"output_type": "stream", "name": "stdout", "text": "a\n"},
+        {"output_type": "stream", "name": "stdout", "text": "b\n"},
+    ]
+    assert rehearse.text_of(live) == rehearse.text_of(stored)
+    failed = [{"output_type": "error", "ename": "NameError", "evalue": "name 'x' is not defined", "traceback": []}]
+    assert rehearse.text_of(failed) == ("", "NameError: name 'x' is not defined")
+
+
+def test_stop_ends_every_process_started_and_their_children_within_its_bounds(tmp_path):
+    processes = rehearse.Processes()
+    # A parent that ignores SIGTERM, with two children: only the bounded SIGKILL ends it.
+    parent = processes.start(["sh", "-c", "trap '' TERM; sleep 300 & sleep 300 & wait"], tmp_path / "log")
+    rehearse.wait_for("the children to start", lambda: len(psutil.Process(parent.pid).children()) == 2, 10)
+    children = [p.pid for p in psutil.Process(parent.pid).children()]
+    start = time.monotonic()
+    processes.stop(grace=1)
+    assert time.monotonic() - start < 15
+    assert parent.poll() is not None
+    assert not [pid for pid in children if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
+
+
+def test_a_step_that_never_happens_fails_naming_it():
+    with pytest.raises(rehearse.RehearsalError, match="the thing to happen: not within 1 s"):
+        rehearse.wait_for("the thing to happen", lambda: False, 1, interval=0.1)
+
+
+def test_the_sizing_table_says_how_each_class_size_went(tmp_path):
+    def run(learners, ratio):
+        lesson = {"stem": "01_mnist", "seconds": 40.0 * ratio, "first_output": 3.0, "mismatches": []}
+        result = {"name": "l", "spawn": 9.0, "pull": 1.0, "lessons": [lesson], "peak_mb": 800.0, "failure": None}
+        alone = {"lessons": [{"stem": "01_mnist", "seconds": 40.0}]}
+        return {
+            "learners": learners,
+            "lessons": ["01_mnist"],
+            "alone": alone,
+            "results": [result] * learners,
+            "checks": [{"what": "x", "passed": True, "detail": ""}],
+            "seconds": 1,
+            "machine": "2 cores",
+            "date": "d",
+        }
+
+    text = rehearse.sizing_table([run(1, 1.0), run(4, 2.5)])
+    assert "| 1 | 9.0, 9.0 | 3.0 | 1.0×, 1.0× | 800 | 1 passed, 0 failed |" in text
+    assert "| 4 | 9.0, 9.0 | 3.0 | 2.5×, 2.5× | 800 | 4 passed, 0 failed |" in text
+    guide = tmp_path / "guide.md"
+    guide.write_text(f"before\n{rehearse.BEGIN}\nold\n{rehearse.END}\nafter\n")
+    rehearse.write_guide([run(1, 1.0)], guide)
+    assert guide.read_text().startswith("before\n") and guide.read_text().endswith("after\n")
+    assert "old" not in guide.read_text()
+    guide.write_text("no markers")
+    with pytest.raises(rehearse.RehearsalError, match="no generated sizing table"):
+        rehearse.write_guide([run(1, 1.0)], guide)
+
+
+@pytest.mark.skipif(not rehearse.PROXY.exists(), reason=PROXY_MISSING)
+def test_two_learners_rehearse_lesson_02_at_once_and_nobody_else_gets_in():
+    # make test's short rehearsal: two learners at once, lesson 02 on lesson 01's untrained network.
+    require_real_cache()
+    report = rehearse.rehearse(2, ["02_inference"], alone=False, stand_in=True, say=lambda line: None, cache=REAL_CACHE)
+    text = rehearse.table(report)
+    assert report.failed == 0, text
+    assert [r.name for r in report.results] == ["learner1", "learner2"]
+    for result in report.results:
+        (lesson,) = result.lessons
+        assert lesson.cells == len(_code_cells("02_inference")) and not lesson.mismatches, text
+        assert result.spawn > 0 and lesson.kernel_peak_mb > 100 and result.peak_mb >= lesson.kernel_peak_mb, text
+    checked = {what for what, ok, _ in report.checks if ok}
+    assert {"a wrong password is refused", "a request without a token is sent to the login page"} <= checked
+    assert {
+        "learner1's token cannot open learner2's server",
+        "learner1's token cannot open learner2's kernel",
+    } <= checked
+    assert {"a content update keeps the learner's edit", "the shared MNIST cache is read, never written"} <= checked
+    assert text.splitlines()[-1].startswith("2 passed, 0 failed; all 6 hub checks passed")
+    assert not _rehearsal_processes()
+
+
+def _code_cells(stem: str) -> list:
+    nb = nbformat.read(rehearse.CHECKOUT / "notebooks" / f"{stem}.ipynb", as_version=4)
+    return [cell for cell in nb.cells if cell.cell_type == "code"]
+
+
+def _rehearsal_processes() -> list[str]:
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        line = " ".join(process.info.get("cmdline") or [])
+        if "mnist-lesson-rehearsal-" in line or "jupyterhub-singleuser" in line:
+            found.append(line)
+    return found
+
+
+def test_the_proxy_is_pinned_with_its_integrity_hashes():
+    lock = (rehearse.CHECKOUT / "tools" / "hub" / "package-lock.json").read_text()
+    assert (
+        '"node_modules/configurable-http-proxy": {\n      "version": "5.3.0"' in lock
+        and '"integrity": "sha512-' in lock
+    )
+    done = subprocess.run(["git", "-C", str(rehearse.CHECKOUT), "check-ignore", "-q", "build/hub"], check=False)
+    assert done.returncode == 0  # the installed proxy is never committed

@@ -1,0 +1,985 @@
+"""A class rehearsed on loopback: a JupyterHub and simulated learners running lessons at once (make rehearse).
+
+What an instructor's first lesson on a hub does, done by N simulated learners at the same time:
+each logs in, starts a server, pulls the course with an nbgitpuller link (from a bare clone of
+this checkout), opens the lessons and executes their code cells in a kernel of its own over
+Jupyter's kernel protocol, with no internet and MNIST from one shared cache. It checks every
+learner's outputs that do not depend on trained weights (the cells strict nbval compares verbatim)
+against the stored ones, and that no cell fails; it measures each learner's spawn time, time to
+first output, lesson times (against the same lessons run by one learner alone) and memory; it
+checks that the hub lets in nobody who does not belong, and that a content update keeps a
+learner's edit. Every process it started is stopped by PID, with bounded waits, also on failure.
+
+The hub here is for rehearsal only: a shared password, servers that run as the user who started
+it, and nothing listening anywhere but 127.0.0.1 (docs/jupyterhub.md says how a class's real hub
+is set up).
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import contextlib
+import dataclasses
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import nbformat
+
+from mnist_lesson import data
+from mnist_lesson.models import MODEL_ENV
+from mnist_lesson.paths import CHECKOUT
+
+LOOPBACK = "127.0.0.1"
+#: The proxy `make proxy` installs from tools/hub/package-lock.json.
+PROXY = CHECKOUT / "build" / "hub" / "node_modules" / ".bin" / "configurable-http-proxy"
+#: Where each learner's copy of the course lands in their home (nbgitpuller's targetpath).
+COURSE_DIR = "mnist-lesson"
+#: Each learner's own saved models, in their home (a hub's kernels must not share the checkout's artifacts/).
+LEARNER_MODEL = "~/mnist-lesson-models/01_mnist.keras"
+#: Cells whose outputs depend on trained weights or timings: nbval does not compare them verbatim either.
+NOT_VERBATIM = {"nbval-tolerance", "nbval-ignore-output", "nbval-skip"}
+#: Any address a kernel might fetch from goes to a port where nothing listens: kernels have no internet.
+NO_INTERNET = "http://127.0.0.1:9"
+PEAK_CODE = "import resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+
+
+class RehearsalError(RuntimeError):
+    """A step of the rehearsal failed; the message says which and what to do."""
+
+
+# ----------------------------------------------------------------------------------------------
+# The hub's configuration
+# ----------------------------------------------------------------------------------------------
+
+
+def hub_config(
+    scratch: Path,
+    ports: tuple[int, int, int],
+    learners: Sequence[str],
+    password: str,
+    proxy: Path,
+    shared_cache: Path,
+    is_root: bool,
+    ip: str = LOOPBACK,
+) -> str:
+    """The rehearsal hub's jupyterhub_config.py: loopback only, a shared password, local processes."""
+    if ip != LOOPBACK:
+        raise RehearsalError(
+            f"the rehearsal hub listens on {LOOPBACK} only, not {ip!r}: its shared password and unisolated "
+            "servers are not for a network. A class's hub is set up as docs/jupyterhub.md says."
+        )
+    public, hub, api = ports
+    home = scratch / "home"
+    environment = {
+        data.CACHE_ENV: str(shared_cache),
+        MODEL_ENV: LEARNER_MODEL,
+        # No internet: anything a kernel fetches over HTTP(S) fails at once; the hub itself is on loopback.
+        **{name: NO_INTERNET for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")},
+        "NO_PROXY": f"{LOOPBACK},localhost",
+        "no_proxy": f"{LOOPBACK},localhost",
+        "PIP_NO_INDEX": "1",
+    }
+    singleuser = Path(sys.executable).with_name("jupyterhub-singleuser")
+    lines = [
+        "# Written by tools/rehearse.py for one rehearsal; deleted with it. Never for a real class.",
+        f"c.JupyterHub.ip = {LOOPBACK!r}",
+        f"c.JupyterHub.port = {public}",
+        f"c.JupyterHub.hub_ip = {LOOPBACK!r}",
+        f"c.JupyterHub.hub_port = {hub}",
+        f"c.ConfigurableHTTPProxy.api_url = 'http://{LOOPBACK}:{api}'",
+        f"c.ConfigurableHTTPProxy.command = [{str(proxy)!r}]",
+        f"c.ConfigurableHTTPProxy.pid_file = {str(scratch / 'proxy.pid')!r}",
+        f"c.JupyterHub.db_url = 'sqlite:///{scratch / 'hub.sqlite'}'",
+        f"c.JupyterHub.cookie_secret_file = {str(scratch / 'cookie_secret')!r}",
+        f"c.JupyterHub.pid_file = {str(scratch / 'hub.pid')!r}",
+        "c.JupyterHub.cleanup_servers = True",
+        "c.JupyterHub.cleanup_proxy = True",
+        "c.JupyterHub.authenticator_class = 'shared-password'",
+        f"c.SharedPasswordAuthenticator.user_password = {password!r}",
+        f"c.Authenticator.allowed_users = {set(learners)!r}",
+        "c.JupyterHub.spawner_class = 'jupyterhub.spawner.SimpleLocalProcessSpawner'",
+        f"c.SimpleLocalProcessSpawner.home_dir_template = {str(home / '{username}')!r}",
+        f"c.Spawner.cmd = [{str(singleuser)!r}]",
+        # As root, jupyter-server refuses to start without it, and the hub shows only an opaque 500.
+        f"c.Spawner.args = {['--allow-root'] if is_root else []!r}",
+        "c.Spawner.default_url = '/lab'",
+        "c.Spawner.start_timeout = 180",
+        "c.Spawner.http_timeout = 180",
+        f"c.Spawner.environment = {environment!r}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def free_ports(count: int) -> tuple[int, ...]:
+    """Ports on loopback that nothing listens on now."""
+    sockets = []
+    try:
+        for _ in range(count):
+            s = socket.socket()
+            s.bind((LOOPBACK, 0))
+            sockets.append(s)
+        return tuple(s.getsockname()[1] for s in sockets)
+    finally:
+        for s in sockets:
+            s.close()
+
+
+# ----------------------------------------------------------------------------------------------
+# Processes: started here, stopped here, by PID, with bounded waits
+# ----------------------------------------------------------------------------------------------
+
+
+class Processes:
+    """Every process the rehearsal started, and their descendants, found by PID; stops them all."""
+
+    def __init__(self) -> None:
+        self.pids: set[int] = set()
+        self.roots: list[subprocess.Popen] = []
+
+    def start(self, args: Sequence[str], log: Path, **kwargs) -> subprocess.Popen:
+        with open(log, "ab") as out:
+            process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **kwargs)
+        self.roots.append(process)
+        self.pids.add(process.pid)
+        return process
+
+    def note_descendants(self) -> None:
+        """Remember every descendant of the started processes (servers, kernels, the proxy) by PID."""
+        import psutil
+
+        for root in self.roots:
+            with contextlib.suppress(psutil.Error):
+                self.pids.update(p.pid for p in psutil.Process(root.pid).children(recursive=True))
+
+    def stop(self, grace: float = 15.0) -> list[int]:
+        """SIGTERM the started processes, wait a bounded time, SIGKILL what is left; the PIDs that had to be killed."""
+        import psutil
+
+        self.note_descendants()
+        for root in self.roots:
+            with contextlib.suppress(ProcessLookupError):
+                root.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for root in self.roots:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                root.wait(timeout=max(0.1, deadline - time.monotonic()))
+        alive = []
+        for pid in sorted(self.pids):
+            with contextlib.suppress(psutil.Error):
+                process = psutil.Process(pid)
+                if process.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(process)
+        for process in alive:
+            with contextlib.suppress(psutil.Error):
+                process.terminate()
+        _, still = psutil.wait_procs(alive, timeout=5)
+        for process in still:
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+        psutil.wait_procs(still, timeout=5)
+        for root in self.roots:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                root.wait(timeout=1)
+        return [p.pid for p in alive]
+
+
+def wait_for(what: str, check: Callable[[], bool], timeout: float, interval: float = 0.25) -> None:
+    """Poll check() until it is true, or fail after timeout seconds naming what was awaited."""
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except Exception as exc:  # noqa: BLE001 - a server still starting refuses connections
+            last = exc
+        time.sleep(interval)
+    raise RehearsalError(f"{what}: not within {timeout:.0f} s" + (f" (last error: {last})" if last else ""))
+
+
+# ----------------------------------------------------------------------------------------------
+# A kernel over Jupyter's kernel protocol (JSON messages on the server's websocket)
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Executed:
+    """What one cell did in a learner's kernel."""
+
+    outputs: list[dict]
+    seconds: float
+    first_output: float | None  # seconds from the request to its first output, if any
+    status: str
+
+
+class Kernel:
+    """A kernel on a learner's server, opened as JupyterLab opens a notebook (a session), driven over its websocket."""
+
+    def __init__(self, server: str, token: str, path: str, timeout: float) -> None:
+        import requests
+        import websocket
+
+        self.server, self.headers, self.timeout = server, {"Authorization": f"token {token}"}, timeout
+        made = requests.post(
+            f"{server}/api/sessions",
+            json={"path": path, "name": Path(path).name, "type": "notebook", "kernel": {"name": "python3"}},
+            headers=self.headers,
+            timeout=60,
+        )
+        if made.status_code != 201:
+            raise RehearsalError(f"opening {path}: the server answered {made.status_code} {made.text[:200]}")
+        self.session_id, self.id = made.json()["id"], made.json()["kernel"]["id"]
+        self.client_session = uuid.uuid4().hex
+        url = (
+            server.replace("http://", "ws://", 1) + f"/api/kernels/{self.id}/channels?session_id={self.client_session}"
+        )
+        self.ws = websocket.create_connection(url, header=[f"Authorization: token {token}"], timeout=timeout)
+
+    def execute(self, code: str) -> Executed:
+        """Run code as a cell; its outputs as nbformat outputs."""
+        msg_id = uuid.uuid4().hex
+        header = {
+            "msg_id": msg_id,
+            "username": "learner",
+            "session": self.client_session,
+            "msg_type": "execute_request",
+            "version": "5.3",
+            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        content = {"code": code, "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False}
+        content["stop_on_error"] = True
+        message = {"header": header, "parent_header": {}, "metadata": {}, "content": content, "channel": "shell"}
+        start = time.monotonic()
+        self.ws.send(json.dumps(message))
+        outputs, first, status, idle = [], None, None, False
+        while status is None or not idle:
+            if time.monotonic() - start > self.timeout:
+                raise RehearsalError(f"a cell ran past {self.timeout:.0f} s: {code[:80]!r}")
+            raw = self.ws.recv()
+            if isinstance(raw, bytes):
+                continue  # binary frames carry buffers (widgets); no lesson sends any
+            msg = json.loads(raw)
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind, body = msg["header"]["msg_type"], msg["content"]
+            if msg["channel"] == "shell" and kind == "execute_reply":
+                status = body["status"]
+            elif kind == "status" and body.get("execution_state") == "idle":
+                idle = True
+            elif kind in ("stream", "display_data", "execute_result", "error"):
+                first = first if first is not None else time.monotonic() - start
+                output = {"output_type": kind, **{k: v for k, v in body.items() if k != "transient"}}
+                outputs.append(output)
+        return Executed(outputs, time.monotonic() - start, first, status)
+
+    def close(self) -> None:
+        """Close the websocket; the kernel itself stays, as in a learner's JupyterLab."""
+        with contextlib.suppress(Exception):
+            self.ws.close()
+
+
+def text_of(outputs: Iterable[dict]) -> tuple[str, str]:
+    """(stdout and results, stderr) of a cell's outputs, as one string each, in order."""
+    shown, errors = [], []
+    for output in outputs:
+        kind = output.get("output_type")
+        if kind == "stream":
+            text = output.get("text", "")
+            text = "".join(text) if isinstance(text, list) else text
+            (errors if output.get("name") == "stderr" else shown).append(text)
+        elif kind in ("display_data", "execute_result"):
+            plain = output.get("data", {}).get("text/plain", "")
+            shown.append("".join(plain) if isinstance(plain, list) else plain)
+        elif kind == "error":
+            errors.append(f"{output.get('ename')}: {output.get('evalue')}")
+    return "".join(shown), "".join(errors)
+
+
+def verbatim_cells(notebook: Path) -> dict[int, tuple[str, str]]:
+    """The code cells strict nbval compares verbatim (index among code cells → their stored text)."""
+    nb = nbformat.read(notebook, as_version=4)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    return {
+        i: text_of(cell.get("outputs", []))
+        for i, cell in enumerate(code)
+        if not NOT_VERBATIM & set(cell.get("metadata", {}).get("tags", []))
+    }
+
+
+# ----------------------------------------------------------------------------------------------
+# One learner
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class LessonRun:
+    """One lesson as one learner ran it."""
+
+    stem: str
+    seconds: float = 0.0
+    first_output: float | None = None
+    kernel_peak_mb: float | None = None
+    cells: int = 0
+    mismatches: list[str] = dataclasses.field(default_factory=list)
+    stopped: bool = False  # a cell failed, so the rest of the lesson did not run
+
+
+@dataclasses.dataclass
+class LearnerResult:
+    """What one simulated learner did and measured."""
+
+    name: str
+    spawn: float | None = None
+    pull: float | None = None
+    lessons: list[LessonRun] = dataclasses.field(default_factory=list)
+    peak_mb: float | None = None  # the learner's server and kernels together, at their highest
+    failure: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.failure is None and all(not run.mismatches for run in self.lessons)
+
+
+class Learner:
+    """A simulated learner: a browser's cookies on the hub, then a token for their own server."""
+
+    def __init__(self, hub: str, name: str, password: str, timeout: float) -> None:
+        import requests
+
+        self.hub, self.name, self.password, self.timeout = hub, name, password, timeout
+        self.http = requests.Session()
+        self.token: str | None = None
+
+    @property
+    def server(self) -> str:
+        return f"{self.hub}/user/{self.name}"
+
+    def _xsrf(self) -> dict:
+        return {"X-XSRFToken": self.http.cookies.get("_xsrf", "")}
+
+    def log_in(self, password: str | None = None) -> int:
+        """Post the login form as a browser does; the status code of the answer (302 when let in)."""
+        self.http.get(f"{self.hub}/hub/login", timeout=30)
+        form = {
+            "username": self.name,
+            "password": password or self.password,
+            "_xsrf": self.http.cookies.get("_xsrf", ""),
+        }
+        return self.http.post(f"{self.hub}/hub/login", data=form, allow_redirects=False, timeout=60).status_code
+
+    def start_server(self) -> None:
+        """Ask the hub for this learner's server and wait until it is ready."""
+        started = self.http.post(f"{self.hub}/hub/api/users/{self.name}/server", headers=self._xsrf(), timeout=60)
+        if started.status_code not in (201, 202, 400):  # 400: already running
+            raise RehearsalError(
+                f"{self.name}: the hub refused to start a server ({started.status_code} {started.text[:200]})"
+            )
+
+        def ready() -> bool:
+            user = self.http.get(f"{self.hub}/hub/api/users/{self.name}", headers=self._xsrf(), timeout=30).json()
+            return bool(user.get("servers", {}).get("", {}).get("ready"))
+
+        wait_for(f"{self.name}'s server to be ready", ready, self.timeout)
+        made = self.http.post(
+            f"{self.hub}/hub/api/users/{self.name}/tokens",
+            json={"note": "rehearsal", "expires_in": 7200},
+            headers=self._xsrf(),
+            timeout=30,
+        )
+        if made.status_code != 201:
+            raise RehearsalError(f"{self.name}: no API token ({made.status_code} {made.text[:200]})")
+        self.token = made.json()["token"]
+
+    def headers(self) -> dict:
+        return {"Authorization": f"token {self.token}"}
+
+    def pull(self, repo: str, branch: str) -> None:
+        """Follow the course's nbgitpuller link: the link answers, then its pull runs to the end."""
+        import requests
+
+        query = {"repo": repo, "branch": branch, "targetpath": COURSE_DIR}
+        link = f"{self.server}/git-pull?" + urllib.parse.urlencode(
+            {**query, "urlpath": f"lab/tree/{COURSE_DIR}/notebooks/01_mnist.ipynb"}
+        )
+        page = requests.get(link, headers=self.headers(), timeout=60)
+        if page.status_code != 200:
+            raise RehearsalError(f"{self.name}: the nbgitpuller link answered {page.status_code}")
+        stream = requests.get(
+            f"{self.server}/git-pull/api?" + urllib.parse.urlencode(query),
+            headers=self.headers(),
+            stream=True,
+            timeout=120,
+        )
+        phase, last = None, ""
+        for line in stream.iter_lines(decode_unicode=True):
+            if line and line.startswith("data:"):
+                event = json.loads(line[5:])
+                phase = event.get("phase", phase)
+                last = event.get("output", event.get("message", last))
+                if phase in ("finished", "error"):
+                    break
+        if phase != "finished":
+            raise RehearsalError(f"{self.name}: nbgitpuller did not finish ({phase}): {str(last).strip()[-300:]}")
+
+    def contents(self, path: str) -> dict:
+        import requests
+
+        got = requests.get(f"{self.server}/api/contents/{path}", headers=self.headers(), timeout=60)
+        got.raise_for_status()
+        return got.json()["content"]
+
+    def save(self, path: str, notebook: dict) -> None:
+        import requests
+
+        body = {"type": "notebook", "format": "json", "content": notebook}
+        requests.put(
+            f"{self.server}/api/contents/{path}", json=body, headers=self.headers(), timeout=60
+        ).raise_for_status()
+
+    def run_lesson(self, stem: str, expected: dict[int, tuple[str, str]], cell_timeout: float) -> LessonRun:
+        """Open a lesson from the learner's copy and run its code cells in order, as Run All does."""
+        path = f"{COURSE_DIR}/notebooks/{stem}.ipynb"
+        notebook = self.contents(path)
+        code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+        run = LessonRun(stem)
+        start = time.monotonic()
+        kernel = Kernel(self.server, self.token, path, cell_timeout)
+        try:
+            for i, cell in enumerate(code):
+                source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+                done = kernel.execute(source)
+                run.cells += 1
+                if run.first_output is None and done.first_output is not None:
+                    run.first_output = time.monotonic() - start - done.seconds + done.first_output
+                if done.status != "ok":
+                    _, error = text_of(done.outputs)
+                    run.mismatches.append(f"{stem} code cell {i}: {done.status}: {error.strip()[-300:]}")
+                    run.stopped = True
+                    break
+                if i in expected and text_of(done.outputs) != expected[i]:
+                    run.mismatches.append(f"{stem} code cell {i}: its output differs from the stored one")
+            run.seconds = time.monotonic() - start
+            peak = kernel.execute(PEAK_CODE)
+            shown, _ = text_of(peak.outputs)
+            run.kernel_peak_mb = int(shown.strip()) / 1024 if shown.strip().isdigit() else None
+        finally:
+            kernel.close()
+        return run
+
+
+def home_of(scratch: Path, name: str) -> Path:
+    return scratch / "home" / name
+
+
+class MemoryWatch:
+    """Samples each learner's processes (server and kernels) once a second; keeps their highest total memory."""
+
+    def __init__(self, homes: dict[str, Path]) -> None:
+        self.homes = {name: str(home) for name, home in homes.items()}
+        self.peak: dict[str, float] = dict.fromkeys(homes, 0.0)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> MemoryWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        import psutil
+
+        while not self._stop.wait(1.0):
+            totals = dict.fromkeys(self.homes, 0.0)
+            for process in psutil.process_iter(["cwd", "memory_info"]):
+                cwd, memory = process.info.get("cwd") or "", process.info.get("memory_info")
+                for name, home in self.homes.items():
+                    if memory and (cwd == home or cwd.startswith(home + os.sep)):
+                        totals[name] += memory.rss / 2**20
+            for name, total in totals.items():
+                self.peak[name] = max(self.peak[name], total)
+
+
+# ----------------------------------------------------------------------------------------------
+# The rehearsal
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Report:
+    """Everything a rehearsal measured and checked."""
+
+    learners: int
+    lessons: list[str]
+    alone: LearnerResult | None
+    results: list[LearnerResult]
+    checks: list[tuple[str, bool, str]]  # (what, passed, detail)
+    seconds: float
+
+    @property
+    def failed(self) -> int:
+        return sum(not r.passed for r in self.results) + sum(not ok for _, ok, _ in self.checks)
+
+    def as_json(self) -> dict:
+        return {
+            "learners": self.learners,
+            "lessons": self.lessons,
+            "alone": dataclasses.asdict(self.alone) if self.alone else None,
+            "results": [dataclasses.asdict(r) for r in self.results],
+            "checks": [{"what": w, "passed": ok, "detail": d} for w, ok, d in self.checks],
+            "seconds": self.seconds,
+            "machine": machine(),
+            "date": time.strftime("%Y-%m-%d"),
+        }
+
+
+def machine() -> str:
+    """Cores, processor and memory of this machine, for the record."""
+    model = "unknown processor"
+    with contextlib.suppress(OSError):
+        found = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
+        model = found.group(1).strip() if found else model
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores, {model}, {memory:.0f} GB"
+
+
+def shared_mnist(scratch: Path, source: Path | None = None) -> tuple[Path, str]:
+    """A read-only copy of the verified MNIST cache, as a hub's shared data folder holds it; its SHA-256."""
+    source = source or data.default_cache_path()
+    if not source.exists():
+        raise RehearsalError(f"no MNIST cache at {source}: run `make data` first")
+    folder = scratch / "shared"
+    folder.mkdir()
+    cache = folder / "mnist.npz"
+    shutil.copyfile(source, cache)
+    cache.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+    folder.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
+    return cache, data.sha256_file(cache)
+
+
+def bare_clone(scratch: Path) -> tuple[Path, str]:
+    """A bare clone of this checkout's committed course (what nbgitpuller pulls from) and its branch."""
+    branch = subprocess.run(
+        ["git", "-C", str(CHECKOUT), "rev-parse", "--abbrev-ref", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    repo = scratch / "course.git"
+    subprocess.run(["git", "clone", "--quiet", "--bare", str(CHECKOUT), str(repo)], check=True)
+    return repo, "main" if branch == "HEAD" else branch
+
+
+def stand_in_model(scratch: Path, processes: Processes, timeout: float) -> Path:
+    """Lesson 01's own network at its starting weights: lesson 01's code cells up to its fit cell, then saved."""
+    from tools.lessons import lesson
+
+    code = lesson("01_mnist").code
+    upto = next(i for i, cell in enumerate(code) if "model.fit(" in cell)
+    path = scratch / "stand-in" / "01_mnist.keras"
+    path.parent.mkdir()
+    cells = [nbformat.v4.new_code_cell(cell) for cell in code[:upto]]
+    cells.append(nbformat.v4.new_code_cell(f"model.save({str(path)!r})"))
+    notebook = scratch / "stand-in" / "stand_in.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), notebook)
+    args = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--output", "ran.ipynb"]
+    args += [f"--ExecutePreprocessor.timeout={int(timeout)}", str(notebook)]
+    made = processes.start(args, scratch / "stand-in" / "nbconvert.log", cwd=CHECKOUT / "notebooks")
+    try:
+        made.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise RehearsalError(f"building lesson 01's stand-in took over {timeout:.0f} s") from None
+    if made.returncode != 0 or not path.exists():
+        raise RehearsalError(f"building lesson 01's stand-in failed: see {scratch / 'stand-in' / 'nbconvert.log'}")
+    return path
+
+
+def one_learner(
+    learner: Learner,
+    repo: str,
+    branch: str,
+    lessons: Sequence[str],
+    expected: dict[str, dict[int, tuple[str, str]]],
+    cell_timeout: float,
+    barrier: threading.Barrier | None,
+    stand_in: Path | None,
+    home: Path,
+) -> LearnerResult:
+    """Everything one learner does, from the login page to the last cell of the last lesson."""
+    result = LearnerResult(learner.name)
+    try:
+        if barrier is not None:
+            barrier.wait(timeout=120)  # everyone starts at once, as at the beginning of a class
+        start = time.monotonic()
+        status = learner.log_in()
+        if status != 302:
+            raise RehearsalError(f"login with the right password answered {status}, not a redirect")
+        learner.start_server()
+        result.spawn = time.monotonic() - start
+        start = time.monotonic()
+        learner.pull(repo, branch)
+        result.pull = time.monotonic() - start
+        if stand_in is not None:
+            target = Path(LEARNER_MODEL.replace("~", str(home), 1))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(stand_in, target)
+        for stem in lessons:
+            result.lessons.append(learner.run_lesson(stem, expected[stem], cell_timeout))
+            if result.lessons[-1].stopped:
+                break  # later lessons need what this one makes
+    except Exception as exc:  # noqa: BLE001 - one learner's failure is reported, the others go on
+        result.failure = f"{type(exc).__name__}: {exc}"
+    return result
+
+
+def security_checks(hub: str, learners: list[Learner], password: str) -> list[tuple[str, bool, str]]:
+    """Nobody gets in who does not belong: a wrong password, no token, another learner's token."""
+    import requests
+    import websocket
+
+    checks = []
+    intruder = Learner(hub, learners[0].name, password, 30)
+    status = intruder.log_in(password="not-the-password")
+    checks.append(("a wrong password is refused", status == 403, f"the hub answered {status}"))
+    landed = requests.get(f"{learners[0].server}/lab", timeout=30)
+    path = urllib.parse.urlparse(landed.url).path
+    checks.append(("a request without a token is sent to the login page", path == "/hub/login", f"landed on {path}"))
+    if len(learners) > 1 and all(learner.token for learner in learners[:2]):
+        first, second = learners[:2]
+        kernels = requests.get(f"{second.server}/api/kernels", headers=second.headers(), timeout=30).json()
+        answer = requests.get(
+            f"{second.server}/api/kernels", headers=first.headers(), timeout=30, allow_redirects=False
+        )
+        checks.append(
+            (
+                f"{first.name}'s token cannot open {second.name}'s server",
+                answer.status_code == 403,
+                f"{answer.status_code}",
+            )
+        )
+        if kernels:
+            url = second.server.replace("http://", "ws://", 1) + f"/api/kernels/{kernels[0]['id']}/channels"
+            try:
+                websocket.create_connection(url, header=[f"Authorization: token {first.token}"], timeout=30).close()
+                code = 101
+            except websocket.WebSocketBadStatusException as exc:
+                code = exc.status_code
+            checks.append((f"{first.name}'s token cannot open {second.name}'s kernel", code == 403, f"{code}"))
+    return checks
+
+
+def content_update(learner: Learner, repo: Path, branch: str, scratch: Path) -> tuple[str, bool, str]:
+    """A learner edits a cell, the instructor changes another cell of that lesson upstream, the learner pulls again."""
+    path = f"{COURSE_DIR}/notebooks/01_mnist.ipynb"
+    notebook = learner.contents(path)
+    code = [i for i, cell in enumerate(notebook["cells"]) if cell["cell_type"] == "code"]
+    markdown = [i for i, cell in enumerate(notebook["cells"]) if cell["cell_type"] == "markdown"]
+    mine, theirs = code[-1], markdown[0]
+    note = "# my own note, written during the lesson\n"
+    source = notebook["cells"][mine]["source"]
+    notebook["cells"][mine]["source"] = note + ("".join(source) if isinstance(source, list) else source)
+    learner.save(path, notebook)
+    # The instructor's update, in a working clone of the course's repository, pushed to it.
+    work = scratch / "instructor"
+    git = ["git", "-c", "user.name=Instructor", "-c", "user.email=instructor@example.invalid"]
+    subprocess.run(["git", "clone", "--quiet", "--branch", branch, str(repo), str(work)], check=True)
+    lesson_file = work / "notebooks" / "01_mnist.ipynb"
+    upstream = nbformat.read(lesson_file, as_version=4)
+    update = "\n\n*Updated by the instructor after the class began.*"
+    upstream.cells[theirs].source += update
+    nbformat.write(upstream, lesson_file)
+    # As `make sync` does: the paired .md gets the change too (JupyterLab reads a paired lesson's text from it).
+    jupytext = Path(sys.executable).with_name("jupytext")
+    subprocess.run([str(jupytext), "--sync", "--quiet", str(lesson_file)], check=True, capture_output=True)
+    subprocess.run([*git, "-C", str(work), "commit", "--quiet", "-am", "An update during the class"], check=True)
+    subprocess.run(["git", "-C", str(work), "push", "--quiet", "origin", branch], check=True)
+    learner.pull(f"file://{repo}", branch)
+    after = learner.contents(path)
+    kept = "".join(after["cells"][mine]["source"]).startswith(note.strip())
+    arrived = "".join(after["cells"][theirs]["source"]).endswith(update.strip())
+    detail = f"the learner's edit {'kept' if kept else 'lost'}; "
+    detail += f"the instructor's change {'arrived' if arrived else 'did not arrive'}"
+    return ("a content update keeps the learner's edit", kept and arrived, detail)
+
+
+def rehearse(
+    count: int,
+    lessons: Sequence[str],
+    alone: bool = True,
+    stand_in: bool = False,
+    cell_timeout: float = 900,
+    proxy: Path = PROXY,
+    keep: bool = False,
+    update: bool = True,
+    say: Callable[[str], None] = print,
+    cache: Path | None = None,
+) -> Report:
+    """Run a whole rehearsal and stop everything it started, whatever happens."""
+    if count < 1:
+        raise RehearsalError(f"LEARNERS must be 1 or more, not {count}")
+    if not Path(proxy).exists():
+        raise RehearsalError(f"no configurable-http-proxy at {proxy}: run `make proxy` (Node.js and npm) first")
+    began = time.monotonic()
+    scratch = Path(tempfile.mkdtemp(prefix="mnist-lesson-rehearsal-"))
+    processes = Processes()
+    checks: list[tuple[str, bool, str]] = []
+    try:
+        shared_cache, cache_sha = shared_mnist(scratch, cache)
+        repo, branch = bare_clone(scratch)
+        expected = {stem: verbatim_cells(CHECKOUT / "notebooks" / f"{stem}.ipynb") for stem in lessons}
+        names = [f"learner{i + 1}" for i in range(count)]
+        everyone = (["alone"] if alone else []) + names
+        password = secrets.token_urlsafe(12)
+        ports = free_ports(3)
+        is_root = hasattr(os, "geteuid") and os.geteuid() == 0
+        config = scratch / "jupyterhub_config.py"
+        config.write_text(hub_config(scratch, ports, everyone, password, Path(proxy).resolve(), shared_cache, is_root))
+        model = None
+        if stand_in:
+            say("Building lesson 01's network at its starting weights, for lesson 02 to load ...")
+            model = stand_in_model(scratch, processes, cell_timeout)
+        hub_url = f"http://{LOOPBACK}:{ports[0]}"
+        say(f"Starting JupyterHub on {hub_url} (log: {scratch / 'hub.log'}) ...")
+        processes.start([sys.executable, "-m", "jupyterhub", "-f", str(config)], scratch / "hub.log", cwd=scratch)
+        import requests
+
+        wait_for("JupyterHub to answer", lambda: requests.get(f"{hub_url}/hub/api", timeout=5).ok, 90)
+        repo_url = f"file://{repo}"
+
+        def run(name: str, barrier: threading.Barrier | None) -> tuple[Learner, LearnerResult]:
+            learner = Learner(hub_url, name, password, timeout=300)
+            home = home_of(scratch, name)
+            return learner, one_learner(
+                learner, repo_url, branch, lessons, expected, cell_timeout, barrier, model, home
+            )
+
+        solo = None
+        if alone:
+            say(f"One learner alone: {', '.join(lessons)} ...")
+            with MemoryWatch({"alone": home_of(scratch, "alone")}) as watch:
+                _, solo = run("alone", None)
+            solo.peak_mb = watch.peak["alone"]
+        say(f"{count} learners at once: log in, start a server, pull the course, run {', '.join(lessons)} ...")
+        barrier = threading.Barrier(count)
+        with MemoryWatch({name: home_of(scratch, name) for name in names}) as watch:
+            with concurrent.futures.ThreadPoolExecutor(max_workers=count) as pool:
+                futures = [pool.submit(run, name, barrier) for name in names]
+                done = [future.result() for future in futures]
+            processes.note_descendants()
+        learners, results = [learner for learner, _ in done], [result for _, result in done]
+        for result in results:
+            result.peak_mb = watch.peak[result.name]
+        checks += security_checks(hub_url, learners, password)
+        if update and learners[0].token:
+            checks.append(content_update(learners[0], repo, branch, scratch))
+        unchanged = data.sha256_file(shared_cache) == cache_sha and sorted(
+            p.name for p in shared_cache.parent.iterdir()
+        ) == ["mnist.npz"]
+        checks.append(("the shared MNIST cache is read, never written", unchanged, str(shared_cache)))
+        return Report(count, list(lessons), solo, results, checks, time.monotonic() - began)
+    finally:
+        killed = processes.stop()
+        if killed:
+            say(f"Stopped {len(killed)} processes that outlived the hub: PIDs {', '.join(map(str, killed))}")
+        if keep:
+            say(f"Kept the rehearsal's folder: {scratch}")
+        else:
+            for folder in (scratch / "shared",):
+                with contextlib.suppress(OSError):
+                    folder.chmod(0o755)
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def table(report: Report) -> str:
+    """The rehearsal's per-learner table, in Markdown, and its closing line."""
+    alone = {run.stem: run.seconds for run in report.alone.lessons} if report.alone else {}
+    head = ["learner", "spawn, s", "pull, s", "first output, s"]
+    for stem in report.lessons:
+        head.append(f"{stem}, s" + (" (× alone)" if alone else ""))
+    head += ["kernel peak, MB", "learner's peak, MB", "result"]
+    rows = []
+    for result in ([report.alone] if report.alone else []) + report.results:
+        runs = {run.stem: run for run in result.lessons}
+        first = result.lessons[0].first_output if result.lessons else None
+        row = [result.name, _f(result.spawn), _f(result.pull), _f(first)]
+        for stem in report.lessons:
+            run = runs.get(stem)
+            cell = _f(run.seconds if run else None)
+            if run and alone.get(stem) and result is not report.alone:
+                cell += f" ({run.seconds / alone[stem]:.1f}×)"
+            row.append(cell)
+        peaks = [run.kernel_peak_mb for run in result.lessons if run.kernel_peak_mb]
+        row += [_f(max(peaks) if peaks else None, 0), _f(result.peak_mb, 0)]
+        problems = ([result.failure] if result.failure else []) + [m for run in result.lessons for m in run.mismatches]
+        row.append("passed" if not problems else "FAILED: " + "; ".join(problems))
+        rows.append(row)
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    lines.append("")
+    lines += [f"- {'passed' if ok else 'FAILED'}: {what} ({detail})" for what, ok, detail in report.checks]
+    passed = sum(r.passed for r in report.results)
+    lines.append("")
+    lines.append(
+        f"{passed} passed, {len(report.results) - passed} failed"
+        + (
+            f"; {sum(not ok for _, ok, _ in report.checks)} of {len(report.checks)} hub checks failed"
+            if any(not ok for _, ok, _ in report.checks)
+            else f"; all {len(report.checks)} hub checks passed"
+        )
+        + f" ({report.seconds:.0f} s)"
+    )
+    return "\n".join(lines)
+
+
+def _f(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+#: The instructors' guide, whose sizing table `make rehearse-sizing` writes, and the measurements behind it.
+GUIDE = CHECKOUT / "docs" / "jupyterhub.md"
+RESULTS = CHECKOUT / "benchmarks" / "results" / "rehearsal.json"
+BEGIN = "<!-- generated by `make rehearse-sizing` from benchmarks/results/rehearsal.json: do not edit -->"
+END = "<!-- end of generated sizing table -->"
+
+
+def _median(values: list[float]) -> float | None:
+    values = sorted(v for v in values if v is not None)
+    if not values:
+        return None
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
+def sizing_table(runs: list[dict]) -> str:
+    """The guide's sizing table from rehearsals at several class sizes (each a Report.as_json())."""
+    if not runs:
+        raise RehearsalError("no rehearsal to make a sizing table from")
+    first = runs[0]
+    lines = [
+        f"Measured {first['date']} ({first['machine']}), each class size one `make rehearse` run "
+        f"of lessons {' and '.join(first['lessons'])}, after one learner ran them alone:",
+        "",
+        "| learners at once | spawn, s (median, max) | first output, s (max) | "
+        + " | ".join(f"{stem} × alone (median, max)" for stem in first["lessons"])
+        + " | learner's peak memory, MB (max) | result |",
+        "|---|---|---|" + "---|" * len(first["lessons"]) + "---|---|",
+    ]
+    for run in runs:
+        alone = {lesson["stem"]: lesson["seconds"] for lesson in (run["alone"] or {}).get("lessons", [])}
+        results = run["results"]
+        spawns = [r["spawn"] for r in results if r["spawn"] is not None]
+        firsts = [r["lessons"][0]["first_output"] for r in results if r["lessons"] and r["lessons"][0]["first_output"]]
+        cells = [
+            str(run["learners"]),
+            f"{_f(_median(spawns))}, {_f(max(spawns, default=None))}",
+            _f(max(firsts, default=None)),
+        ]
+        for stem in run["lessons"]:
+            ratios = [
+                lesson["seconds"] / alone[stem]
+                for r in results
+                for lesson in r["lessons"]
+                if lesson["stem"] == stem and alone.get(stem)
+            ]
+            cells.append(f"{_f(_median(ratios))}×, {_f(max(ratios, default=None))}×" if ratios else "–")
+        cells.append(_f(max((r["peak_mb"] or 0 for r in results), default=None), 0))
+        passed = sum(r["failure"] is None and not any(lesson["mismatches"] for lesson in r["lessons"]) for r in results)
+        checks = all(c["passed"] for c in run["checks"])
+        cells.append(f"{passed} passed, {len(results) - passed} failed" + ("" if checks else "; a hub check failed"))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_guide(runs: list[dict], guide: Path = GUIDE) -> None:
+    """Put the sizing table between the guide's markers; the rest of the guide is left as it is."""
+    text = guide.read_text(encoding="utf-8")
+    if BEGIN not in text or END not in text:
+        raise RehearsalError(f"{guide} has no generated sizing table: it needs the lines {BEGIN} and {END}")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    guide.write_text(f"{head}{BEGIN}\n{sizing_table(runs)}\n{END}{tail}", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--learners", type=int, default=4, help="how many learners log in at once (default 4)")
+    parser.add_argument(
+        "--lessons", nargs="+", default=["01_mnist", "02_inference"], help="the lessons each runs, in order"
+    )
+    parser.add_argument(
+        "--no-alone", dest="alone", action="store_false", help="skip the run of one learner alone first"
+    )
+    parser.add_argument("--no-update", dest="update", action="store_false", help="skip the content-update step")
+    parser.add_argument(
+        "--stand-in", action="store_true", help="lesson 02 loads lesson 01's network untrained instead of a trained one"
+    )
+    parser.add_argument(
+        "--proxy", type=Path, default=PROXY, help=f"configurable-http-proxy (default: {PROXY.relative_to(CHECKOUT)})"
+    )
+    parser.add_argument("--cell-timeout", type=float, default=900, help="seconds one cell may take")
+    parser.add_argument("--json", type=Path, help="also write the measurements here, as JSON")
+    parser.add_argument("--keep", action="store_true", help="keep the rehearsal's folder (hub log, homes) to look at")
+    parser.add_argument(
+        "--sizing",
+        type=int,
+        nargs="+",
+        metavar="N",
+        help=f"rehearse at each class size; write {RESULTS.name} and the guide's table",
+    )
+    args = parser.parse_args(argv)
+    if args.sizing:
+        runs = []
+        for count in args.sizing:
+            print(f"== {count} learners")
+            try:
+                report = rehearse(
+                    count, args.lessons, True, args.stand_in, args.cell_timeout, args.proxy, False, args.update
+                )
+            except RehearsalError as exc:
+                print(f"The rehearsal of {count} learners stopped: {exc}", file=sys.stderr)
+                return 1
+            print(table(report))
+            runs.append(report.as_json())
+            RESULTS.parent.mkdir(parents=True, exist_ok=True)
+            RESULTS.write_text(json.dumps(runs, indent=1) + "\n")
+        write_guide(runs)
+        print(f"Wrote {RESULTS.relative_to(CHECKOUT)} and the sizing table of {GUIDE.relative_to(CHECKOUT)}.")
+        return 0
+    try:
+        report = rehearse(
+            args.learners,
+            args.lessons,
+            args.alone,
+            args.stand_in,
+            args.cell_timeout,
+            args.proxy,
+            args.keep,
+            args.update,
+        )
+    except RehearsalError as exc:
+        print(f"The rehearsal stopped: {exc}", file=sys.stderr)
+        return 1
+    print(table(report))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report.as_json(), indent=1) + "\n")
+    return 0 if report.failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
