@@ -57,6 +57,15 @@ NOT_VERBATIM = {"nbval-tolerance", "nbval-ignore-output", "nbval-skip"}
 #: Any address a kernel might fetch from goes to a port where nothing listens: kernels have no internet.
 NO_INTERNET = "http://127.0.0.1:9"
 PEAK_CODE = "import resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+#: Run in each learner's kernel after a lesson: can it fetch from the internet (it must not)?
+ONLINE_CODE = """import urllib.request
+try:
+    urllib.request.urlopen("https://pypi.org/simple/", timeout=10)
+    print("online")
+except Exception:
+    print("offline")"""
+#: Set inside the network namespace the rehearsal re-runs itself in: only loopback, no route anywhere else.
+ISOLATED_ENV = "MNIST_LESSON_REHEARSAL_ISOLATED"
 
 
 class RehearsalError(RuntimeError):
@@ -338,6 +347,7 @@ class LessonRun:
     cells: int = 0
     mismatches: list[str] = dataclasses.field(default_factory=list)
     stopped: bool = False  # a cell failed, so the rest of the lesson did not run
+    online: bool | None = None  # whether the kernel could fetch a web page after the lesson
 
 
 @dataclasses.dataclass
@@ -478,6 +488,8 @@ class Learner:
             peak = kernel.execute(PEAK_CODE)
             shown, _ = text_of(peak.outputs)
             run.kernel_peak_mb = int(shown.strip()) / 1024 if shown.strip().isdigit() else None
+            shown, _ = text_of(kernel.execute(ONLINE_CODE).outputs)
+            run.online = shown.strip() != "offline"
         finally:
             kernel.close()
         return run
@@ -585,10 +597,11 @@ def bare_clone(scratch: Path) -> tuple[Path, str]:
     return repo, "main" if branch == "HEAD" else branch
 
 
-def stand_in_model(scratch: Path, processes: Processes, timeout: float) -> Path:
-    """Lesson 01's own network at its starting weights: lesson 01's code cells up to its fit cell, then saved."""
+def stand_in_model(scratch: Path, processes: Processes, timeout: float) -> Callable[[], Path]:
+    """Start building lesson 01's network at its starting weights; the function returned waits and gives its path."""
     from tools.lessons import lesson
 
+    # Lesson 01's own code cells up to its fit cell, then a save: its layers and names exactly, untrained.
     code = lesson("01_mnist").code
     upto = next(i for i, cell in enumerate(code) if "model.fit(" in cell)
     path = scratch / "stand-in" / "01_mnist.keras"
@@ -599,14 +612,19 @@ def stand_in_model(scratch: Path, processes: Processes, timeout: float) -> Path:
     nbformat.write(nbformat.v4.new_notebook(cells=cells), notebook)
     args = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--output", "ran.ipynb"]
     args += [f"--ExecutePreprocessor.timeout={int(timeout)}", str(notebook)]
-    made = processes.start(args, scratch / "stand-in" / "nbconvert.log", cwd=CHECKOUT / "notebooks")
-    try:
-        made.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise RehearsalError(f"building lesson 01's stand-in took over {timeout:.0f} s") from None
-    if made.returncode != 0 or not path.exists():
-        raise RehearsalError(f"building lesson 01's stand-in failed: see {scratch / 'stand-in' / 'nbconvert.log'}")
-    return path
+    log = scratch / "stand-in" / "nbconvert.log"
+    made = processes.start(args, log, cwd=CHECKOUT / "notebooks")
+
+    def built() -> Path:
+        try:
+            made.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise RehearsalError(f"building lesson 01's stand-in took over {timeout:.0f} s") from None
+        if made.returncode != 0 or not path.exists():
+            raise RehearsalError(f"building lesson 01's stand-in failed: see {log}")
+        return path
+
+    return built
 
 
 def one_learner(
@@ -749,16 +767,18 @@ def rehearse(
         is_root = hasattr(os, "geteuid") and os.geteuid() == 0
         config = scratch / "jupyterhub_config.py"
         config.write_text(hub_config(scratch, ports, everyone, password, Path(proxy).resolve(), shared_cache, is_root))
-        model = None
+        model, building = None, None
         if stand_in:
             say("Building lesson 01's network at its starting weights, for lesson 02 to load ...")
-            model = stand_in_model(scratch, processes, cell_timeout)
+            building = stand_in_model(scratch, processes, cell_timeout)  # while the hub starts
         hub_url = f"http://{LOOPBACK}:{ports[0]}"
         say(f"Starting JupyterHub on {hub_url} (log: {scratch / 'hub.log'}) ...")
         processes.start([sys.executable, "-m", "jupyterhub", "-f", str(config)], scratch / "hub.log", cwd=scratch)
         import requests
 
         wait_for("JupyterHub to answer", lambda: requests.get(f"{hub_url}/hub/api", timeout=5).ok, 90)
+        if building is not None:
+            model = building()
         repo_url = f"file://{repo}"
 
         def run(name: str, barrier: threading.Barrier | None) -> tuple[Learner, LearnerResult]:
@@ -791,6 +811,10 @@ def rehearse(
             p.name for p in shared_cache.parent.iterdir()
         ) == ["mnist.npz"]
         checks.append(("the shared MNIST cache is read, never written", unchanged, str(shared_cache)))
+        runs = [run for result in results + ([solo] if solo else []) for run in result.lessons]
+        online = [run.stem for run in runs if run.online is not False]
+        how = "a network namespace with loopback only" if os.environ.get(ISOLATED_ENV) else "HTTP(S) to a dead proxy"
+        checks.append(("no learner's kernel reaches the internet", bool(runs) and not online, how))
         return Report(count, list(lessons), solo, results, checks, time.monotonic() - began)
     finally:
         killed = processes.stop()
@@ -915,6 +939,18 @@ def write_guide(runs: list[dict], guide: Path = GUIDE) -> None:
     guide.write_text(f"{head}{BEGIN}\n{sizing_table(runs)}\n{END}{tail}", encoding="utf-8")
 
 
+def isolation_command(argv: Sequence[str]) -> list[str] | None:
+    """The command re-running this rehearsal in a network namespace with loopback only, where the machine allows one."""
+    if os.environ.get(ISOLATED_ENV) or not (shutil.which("unshare") and shutil.which("ip")):
+        return None
+    unshare = ["unshare", "--net"] + ([] if os.geteuid() == 0 else ["--map-root-user"])
+    probe = subprocess.run([*unshare, "ip", "link", "set", "lo", "up"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        return None
+    script = 'ip link set lo up && exec "$0" "$@"'
+    return [*unshare, "sh", "-c", script, sys.executable, "-m", "tools.rehearse", *argv]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--learners", type=int, default=4, help="how many learners log in at once (default 4)")
@@ -941,7 +977,16 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help=f"rehearse at each class size; write {RESULTS.name} and the guide's table",
     )
+    parser.add_argument(
+        "--network", action="store_true", help="keep the machine's network (default: a namespace with loopback only)"
+    )
     args = parser.parse_args(argv)
+    # No internet at all: the hub, its proxy, the servers, the kernels and the learners share a loopback only.
+    isolated = None if args.network else isolation_command(sys.argv[1:] if argv is None else argv)
+    if isolated is not None:
+        return subprocess.run(isolated, env={**os.environ, ISOLATED_ENV: "1"}, cwd=CHECKOUT, check=False).returncode
+    if not args.network and not os.environ.get(ISOLATED_ENV):
+        print("No network namespace here (unshare is missing or not permitted): kernels' HTTP(S) goes to a dead proxy.")
     if args.sizing:
         runs = []
         for count in args.sizing:
