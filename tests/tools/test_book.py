@@ -170,38 +170,54 @@ def test_the_site_has_every_lesson_with_its_stored_outputs_and_every_page_of_doc
     assert (course_site / "searchindex.js").exists()
 
 
+#: The launch buttons, by their names on the page, and the setting of book/launch.toml that each needs.
+BUTTONS = {"Binder": "binderhub", "JupyterHub": "jupyterhub"}
+
+
+def hub_notebook(link: str, settings: dict[str, str]) -> str:
+    """The notebook a JupyterHub button opens, once its link is checked against the settings."""
+    # nbgitpuller pulls the repository's branch into the learner's home, into a folder named after the
+    # repository's last part (its default), then opens the notebook in JupyterLab.
+    hub, folder = urlsplit(link), settings["repository"].rsplit("/", 1)[-1]
+    assert (
+        f"{hub.scheme}://{hub.netloc}{hub.path}" == f"{settings['jupyterhub'].rstrip('/')}/hub/user-redirect/git-pull"
+    )
+    pull = parse_qs(hub.query, strict_parsing=True)
+    assert sorted(pull) == ["branch", "repo", "urlpath"] and all(len(v) == 1 for v in pull.values()), pull
+    assert pull["repo"] == [settings["repository"]] and pull["branch"] == [settings["branch"]], pull
+    assert pull["urlpath"][0].startswith(f"lab/tree/{folder}/"), pull["urlpath"]
+    return pull["urlpath"][0].removeprefix(f"lab/tree/{folder}/")
+
+
+def binder_notebook(link: str, settings: dict[str, str]) -> str:
+    """The notebook a Binder button opens, once its link is checked against the settings."""
+    # BinderHub builds the branch of a repository it names by provider, owner and name; the server starts in it.
+    binder, repository = urlsplit(link), urlsplit(settings["repository"])
+    owner, name = repository.path.strip("/").split("/")
+    assert f"{binder.scheme}://{binder.netloc}" == settings["binderhub"].rstrip("/"), link
+    spec = {"github.com": f"gh/{owner}/{name}", "gitlab.com": f"gl/{owner}%2F{name}"}[repository.hostname]
+    assert binder.path == f"/v2/{spec}/{settings['branch']}", binder.path
+    query = parse_qs(binder.query, strict_parsing=True)
+    assert list(query) == ["urlpath"] and len(query["urlpath"]) == 1 and query["urlpath"][0].startswith("lab/tree/")
+    return query["urlpath"][0].removeprefix("lab/tree/")
+
+
 def test_each_lesson_page_launches_its_own_notebook_on_the_hub_and_on_binder(course_site):
     settings = book.launch_settings()
-    assert settings["jupyterhub"] and settings["binderhub"], "book/launch.toml sets no hub or no BinderHub"
-    repository = urlsplit(settings["repository"])
-    owner, name = repository.path.strip("/").split("/")
+    expected = sorted(button for button, key in BUTTONS.items() if settings[key])
+    check = {"Binder": binder_notebook, "JupyterHub": hub_notebook}
     launched = []
     for page in sorted(course_site.rglob("*.html")):
         links, where = LaunchButtons(page).links, page.relative_to(course_site)
         if where.parent != Path("notebooks"):
             assert not links, f"{where} is no lesson, yet it has launch buttons: {links}"
             continue
-        assert sorted(links) == ["Binder", "JupyterHub"], f"{where}'s launch buttons: {links}"
-        # The hub: nbgitpuller pulls the repository's branch into the learner's home, into a folder named after
-        # the repository's last part, then opens the lesson's notebook in JupyterLab.
-        hub = urlsplit(links["JupyterHub"])
-        pull_url = f"{settings['jupyterhub'].rstrip('/')}/hub/user-redirect/git-pull"
-        assert f"{hub.scheme}://{hub.netloc}{hub.path}" == pull_url, links["JupyterHub"]
-        pull = parse_qs(hub.query, strict_parsing=True)
-        assert sorted(pull) == ["branch", "repo", "urlpath"] and all(len(v) == 1 for v in pull.values()), pull
-        assert pull["repo"] == [settings["repository"]] and pull["branch"] == [settings["branch"]]
-        assert pull["urlpath"][0].startswith(f"lab/tree/{name}/"), pull["urlpath"]
-        notebook = pull["urlpath"][0].removeprefix(f"lab/tree/{name}/")
-        # Binder: an image of the same branch, whose server starts in the repository's folder; the same notebook.
-        binder = urlsplit(links["Binder"])
-        assert f"{binder.scheme}://{binder.netloc}" == settings["binderhub"].rstrip("/")
-        spec = {"github.com": f"gh/{owner}/{name}", "gitlab.com": f"gl/{owner}%2F{name}"}[repository.hostname]
-        assert binder.path == f"/v2/{spec}/{settings['branch']}", binder.path
-        assert parse_qs(binder.query, strict_parsing=True) == {"urlpath": [f"lab/tree/{notebook}"]}
-        assert notebook == f"notebooks/{page.stem}.ipynb", f"{where} launches {notebook}"
-        launched.append(notebook)
-    # Every lesson of the registry, each from its own page, and nothing else.
-    assert launched == [f"notebooks/{each.notebook.name}" for each in LESSONS]
+        assert sorted(links) == expected, f"{where}'s launch buttons: {links}; book/launch.toml sets {settings}"
+        notebooks = {check[button](link, settings) for button, link in links.items()}
+        assert notebooks <= {f"notebooks/{page.stem}.ipynb"}, f"{where} launches {notebooks}"
+        launched += sorted(notebooks)
+    # Every lesson of the registry, each from its own page, and nothing else (unless no button is set).
+    assert launched == ([f"notebooks/{each.notebook.name}" for each in LESSONS] if expected else [])
     assert all((CHECKOUT / notebook).is_file() for notebook in launched)
 
 
@@ -290,7 +306,8 @@ def test_a_hub_or_binderhub_left_empty_gets_no_button(tiny):
     launch = launch_file(tiny, jupyterhub="")
     html = book.build(tiny / "out", tiny / "notebooks", tiny / "book" / "images", tiny / "docs", launch)
     links = LaunchButtons(html / "notebooks" / "01_tiny.html").links
-    assert sorted(links) == ["Binder"] and links["Binder"].endswith("?urlpath=lab/tree/notebooks/01_tiny.ipynb")
+    assert sorted(links) == ["Binder"], links
+    assert binder_notebook(links["Binder"], book.launch_settings(launch)) == "notebooks/01_tiny.ipynb"
     assert not LaunchButtons(html / "guide.html").links
     launch = launch_file(tiny, jupyterhub="", binderhub="")
     html = book.build(tiny / "out", tiny / "notebooks", tiny / "book" / "images", tiny / "docs", launch)
