@@ -29,3 +29,29 @@ html_theme_options = {
     "navigation_with_keys": False,
 }
 html_copy_source = False
+
+#: The launch buttons of each lesson's page (docs/jupyterhub.md, "Launch links"): tools/book.py reads them from
+#: book/launch.toml, the one place they are set, checks them, and passes them here as -D launch_NAME=VALUE.
+LAUNCH = ("repository", "branch", "jupyterhub", "binderhub")
+
+
+def launch_buttons(app, config):
+    """Hand the launch settings to the theme, which puts the buttons on every page made from a notebook."""
+    config.html_theme_options |= {
+        "repository_url": config.launch_repository,
+        "repository_branch": config.launch_branch,
+        # The lesson pages are notebooks/NN_topic.ipynb, where the lessons are in the repository: no prefix.
+        "path_to_docs": "",
+        "launch_buttons": {
+            # JupyterLab, where the lessons are tested; a link to a lesson opens its .ipynb there.
+            "notebook_interface": "jupyterlab",
+            "jupyterhub_url": config.launch_jupyterhub,
+            "binderhub_url": config.launch_binderhub,
+        },
+    }
+
+
+def setup(app):
+    for name in LAUNCH:
+        app.add_config_value(f"launch_{name}", "", "html", str)
+    app.connect("config-inited", launch_buttons)

@@ -9,7 +9,9 @@ notebooks/ and the figures in book/images/ as in the checkout, so the lessons' o
 work, and the pages of docs/ at its root, so the home page is the site's index.html. The
 configuration is book/conf.py. The build is strict: every Sphinx warning (a broken link, a missing
 image, a page left out of the table of contents) fails it, named by the file in the checkout. A site
-is only put in place once it built cleanly. Run from the checkout: `python -m tools.book`.
+is only put in place once it built cleanly. Each lesson's page gets launch buttons (a JupyterHub through
+nbgitpuller, Binder) made from book/launch.toml, which is checked before Sphinx starts. Run from the
+checkout: `python -m tools.book`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from mnist_lesson.paths import BOOK_IMAGES, CHECKOUT, NOTEBOOKS
 from tools.lessons import lessons
@@ -30,6 +34,25 @@ from tools.lessons import lessons
 CONF_DIR = CHECKOUT / "book"
 DOCS = CHECKOUT / "docs"
 OUT = CHECKOUT / "build" / "book"
+#: Where the lesson pages' launch buttons send a learner: the one place it is set (docs/jupyterhub.md, "Launch links").
+LAUNCH = CONF_DIR / "launch.toml"
+#: What book/launch.toml's [launch] table holds, each as its messages describe it.
+LAUNCH_KEYS = {
+    "repository": "the course's repository as its web address, like https://github.com/OWNER/mnist-lesson",
+    "branch": "the branch learners get, like main",
+    "jupyterhub": 'the class\'s hub, like https://hub.example.org, or "" for no JupyterHub button',
+    "binderhub": 'a BinderHub, like https://mybinder.org, or "" for no Binder button',
+}
+#: A repository's web address: a host, an owner and a name (the theme and Binder read it so).
+REPOSITORY = re.compile(r"^https://([A-Za-z0-9.-]+)/([\w.-]+)/([\w.-]+)$")
+#: Hosts whose addresses the theme turns into launch links (a self-hosted GitLab's name contains "gitlab").
+PROVIDERS = ("github", "gitlab", "bitbucket")
+#: Hosts BinderHub builds from by owner and name, and the theme links so: elsewhere Binder wants a commit.
+BINDER_HOSTS = ("github.com", "gitlab.com")
+#: A branch name: letters, digits and . _ / - (a name git and a URL both take as it is).
+BRANCH = re.compile(r"^[\w./-]+$")
+#: Hosts a hub may be served from without HTTPS: a rehearsal on this machine, never a class's hub.
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 #: How messages name the home page, wherever the docs folder is.
 HOME = "docs/index.md"
 #: The line of docs/index.md that the lessons' table of contents replaces.
@@ -56,6 +79,67 @@ HINTS = {
 
 class BookError(Exception):
     """The site could not be built; the message says why and what to do."""
+
+
+def display_path(path: Path) -> str:
+    """A path as messages name it: relative to the checkout when it is in it."""
+    path = Path(path).resolve()
+    return str(path.relative_to(CHECKOUT)) if path.is_relative_to(CHECKOUT) else str(path)
+
+
+def launch_settings(path: Path = LAUNCH) -> dict[str, str]:
+    """book/launch.toml's [launch] table, checked: the repository, branch, hub and BinderHub of the launch buttons."""
+    name = display_path(path)
+    try:
+        table = tomllib.loads(Path(path).read_text(encoding="utf-8")).get("launch")
+    except FileNotFoundError:
+        raise BookError(
+            f"{name} is missing: it says where each lesson page's launch buttons send a learner. "
+            "Restore it with `git checkout book/launch.toml`."
+        ) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise BookError(f"{name} is not valid TOML ({error}).") from None
+    keys = "; ".join(f"{key}: {what}" for key, what in LAUNCH_KEYS.items())
+    if not isinstance(table, dict):
+        raise BookError(f"{name} has no [launch] table. It sets, as strings: {keys}.")
+    unknown = sorted(set(table) - set(LAUNCH_KEYS))
+    missing = [key for key in LAUNCH_KEYS if key not in table]
+    if unknown or missing:
+        problems = [f"lacks {', '.join(missing)}"] if missing else []
+        problems += [f"has {', '.join(unknown)}, which nothing reads"] if unknown else []
+        raise BookError(f"{name}'s [launch] table {' and '.join(problems)}. It sets, as strings: {keys}.")
+    for key, value in table.items():
+        if not isinstance(value, str):
+            raise BookError(f'{name}: {key} must be a string in quotes, "..."; it is {value!r}. {LAUNCH_KEYS[key]}.')
+
+    def refuse(key: str, why: str) -> BookError:
+        return BookError(f"{name}: {key} = {table[key]!r} {why}. Set it to {LAUNCH_KEYS[key]}.")
+
+    found = REPOSITORY.match(table["repository"])
+    if not found:
+        raise refuse("repository", "is not a repository's web address, https://HOST/OWNER/NAME")
+    if not any(provider in found.group(1).lower() for provider in PROVIDERS):
+        raise refuse("repository", "is not on GitHub, GitLab or Bitbucket, the hosts the launch buttons are made for")
+    if found.group(3).endswith(".git"):
+        raise refuse("repository", "ends in .git: a hub would pull it into a folder of that name")
+    if table["binderhub"] and found.group(1).lower() not in BINDER_HOSTS:
+        why = 'is not on github.com or gitlab.com, the hosts a Binder button launches from (binderhub = "" for none)'
+        raise refuse("repository", why)
+    if not BRANCH.match(table["branch"]):
+        raise refuse("branch", "is not a branch name")
+    for key in ("jupyterhub", "binderhub"):
+        if not table[key]:
+            continue
+        try:
+            url = urlsplit(table[key])
+            host = url.hostname
+        except ValueError:
+            url, host = None, None
+        if not url or url.scheme not in ("https", "http") or not host or url.query or url.fragment or " " in table[key]:
+            raise refuse(key, "is not a web address, https://HOST or https://HOST/PATH")
+        if url.scheme == "http" and host not in LOOPBACK:
+            raise refuse(key, "is not HTTPS: learners' passwords and work would cross the network unencrypted")
+    return table
 
 
 def check_lesson_table(text: str, stems: list[str], notebooks: Path) -> None:
@@ -180,8 +264,11 @@ def where(problem: str, notebooks: Path, shift: tuple[int, int] = (0, 0)) -> str
     return f"{place}: {rest.removeprefix('WARNING: ')}"
 
 
-def build(out: Path = OUT, notebooks: Path = NOTEBOOKS, images: Path = BOOK_IMAGES, docs: Path = DOCS) -> Path:
+def build(
+    out: Path = OUT, notebooks: Path = NOTEBOOKS, images: Path = BOOK_IMAGES, docs: Path = DOCS, launch: Path = LAUNCH
+) -> Path:
     """Build the site into out/html (replaced only when the build succeeds); return out/html."""
+    settings = launch_settings(launch)
     # Sphinx reports resolved paths; so must the scratch folder be, for messages to name checkout files.
     out, target = out.resolve(), out.resolve() / "html"
     if target.exists() and not (target / ".buildinfo").exists():
@@ -198,6 +285,8 @@ def build(out: Path = OUT, notebooks: Path = NOTEBOOKS, images: Path = BOOK_IMAG
         # -W: every warning is an error; --keep-going: report them all; -n: unresolved references too;
         # -N: plain text (Sphinx colours its messages where it guesses a terminal, on CI for one).
         command = [sys.executable, "-m", "sphinx", "-b", "html", "-c", str(CONF_DIR), "-W", "--keep-going", "-n", "-N"]
+        # The launch buttons' settings, checked above, for book/conf.py to hand to the theme.
+        command += [f"-Dlaunch_{key}={value}" for key, value in settings.items()]
         command += ["-q", "-d", str(scratch / "doctrees"), str(source), str(html)]
         done = subprocess.run(command, capture_output=True, text=True)
         # Name files as they are in the checkout, not in the scratch folder.

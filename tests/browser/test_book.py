@@ -15,6 +15,8 @@ from urllib.parse import unquote, urldefrag, urljoin
 
 import pytest
 
+from tools.book import launch_settings
+
 from .conftest import LESSONS, screenshot
 
 pytestmark = pytest.mark.browser
@@ -130,6 +132,7 @@ def test_the_home_page_leads_to_the_instructors_and_checks_pages(reader, host, n
     assert section in sections, f"{section!r} is not among the page's headings {sections}; see {shot}"
     # The sidebar lists the page among the site's pages, under its own title.
     assert title in reader.locator(".bd-sidebar-primary").inner_text(), f"{name} missing from the sidebar; see {shot}"
+    assert not reader.locator(".dropdown-launch-buttons").count(), f"{name} offers to launch a lesson; see {shot}"
     assert not reader.elsewhere, f"{name} asked for files outside the site: {reader.elsewhere}"
     assert not reader.errors, f"{name}'s scripts or files failed: {reader.errors}"
 
@@ -159,6 +162,28 @@ def test_each_lesson_page_links_its_notebook_and_its_text_as_committed(reader, h
         assert link.count() == 1, f"no download link to {lesson.stem}{suffix}"
         with urllib.request.urlopen(urljoin(reader.url, link.get_attribute("href"))) as reply:
             assert reply.read() == lesson.with_suffix(suffix).read_bytes(), f"{lesson.stem}{suffix} differs"
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
+def test_each_lesson_page_offers_to_run_it_on_the_hub_and_on_binder(reader, host, lesson):
+    settings = launch_settings()
+    expected = sorted(name for name, key in (("Binder", "binderhub"), ("JupyterHub", "jupyterhub")) if settings[key])
+    reader.goto(f"{host}notebooks/{lesson.stem}.html")
+    # The rocket in the page's header opens the list; tests/tools/test_book.py checks each link in full.
+    launch = reader.locator(".bd-header-article .dropdown-launch-buttons")
+    if not expected:
+        assert not launch.count(), "book/launch.toml sets no hub and no BinderHub, yet the page offers to launch"
+        return
+    launch.locator("button").click()
+    items = launch.locator(".dropdown-menu a")
+    items.first.wait_for(state="visible")
+    shot = screenshot(reader, f"book-{lesson.stem}-launch")
+    offered = {item.inner_text().strip(): item.get_attribute("href") for item in items.all()}
+    assert sorted(offered) == expected, f"the launch list offers {sorted(offered)}; see {shot}"
+    for name, href in offered.items():
+        assert f"notebooks/{lesson.name}" in href, f"{name} launches {href}, not {lesson.name}; see {shot}"
+    assert not reader.elsewhere, f"{lesson.stem} asked for files outside the site: {reader.elsewhere}"
+    assert not reader.errors, f"{lesson.stem}'s scripts or files failed: {reader.errors}"
 
 
 def test_search_finds_a_lesson(reader, host):

@@ -12,7 +12,9 @@ import os
 import shutil
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import nbformat
 import pytest
@@ -95,6 +97,28 @@ def edit_pair(notebooks: Path, stem: str, old: str, new: str) -> None:
         edit(notebooks / f"{stem}{suffix}", old, new)
 
 
+def launch_file(folder: Path, **values: str) -> Path:
+    """A book/launch.toml of its own: the course's settings, with the values given in their place."""
+    settings = book.launch_settings() | values
+    path = folder / "launch.toml"
+    path.write_text("[launch]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in settings.items()))
+    return path
+
+
+class LaunchButtons(HTMLParser):
+    """The launch buttons of a page of the site: where each sends a learner, by its name (Binder, JupyterHub)."""
+
+    def __init__(self, page: Path):
+        super().__init__()
+        self.links: dict[str, str] = {}
+        self.feed(page.read_text(encoding="utf-8"))
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "a" and (attrs.get("title") or "").startswith("Launch on "):
+            self.links[attrs["title"].removeprefix("Launch on ")] = attrs["href"]
+
+
 def add_lesson(tiny: Path, stem: str) -> None:
     for suffix in (".ipynb", ".md"):
         shutil.copy(tiny / "notebooks" / f"01_tiny{suffix}", tiny / "notebooks" / f"{stem}{suffix}")
@@ -144,6 +168,57 @@ def test_the_site_has_every_lesson_with_its_stored_outputs_and_every_page_of_doc
     instructors = (course_site / "instructors.html").read_text()
     assert 'href="checks.html' in instructors and "<h1>For instructors" in instructors
     assert (course_site / "searchindex.js").exists()
+
+
+#: The launch buttons, by their names on the page, and the setting of book/launch.toml that each needs.
+BUTTONS = {"Binder": "binderhub", "JupyterHub": "jupyterhub"}
+
+
+def hub_notebook(link: str, settings: dict[str, str]) -> str:
+    """The notebook a JupyterHub button opens, once its link is checked against the settings."""
+    # nbgitpuller pulls the repository's branch into the learner's home, into a folder named after the
+    # repository's last part (its default), then opens the notebook in JupyterLab.
+    hub, folder = urlsplit(link), settings["repository"].rsplit("/", 1)[-1]
+    assert (
+        f"{hub.scheme}://{hub.netloc}{hub.path}" == f"{settings['jupyterhub'].rstrip('/')}/hub/user-redirect/git-pull"
+    )
+    pull = parse_qs(hub.query, strict_parsing=True)
+    assert sorted(pull) == ["branch", "repo", "urlpath"] and all(len(v) == 1 for v in pull.values()), pull
+    assert pull["repo"] == [settings["repository"]] and pull["branch"] == [settings["branch"]], pull
+    assert pull["urlpath"][0].startswith(f"lab/tree/{folder}/"), pull["urlpath"]
+    return pull["urlpath"][0].removeprefix(f"lab/tree/{folder}/")
+
+
+def binder_notebook(link: str, settings: dict[str, str]) -> str:
+    """The notebook a Binder button opens, once its link is checked against the settings."""
+    # BinderHub builds the branch of a repository it names by provider, owner and name; the server starts in it.
+    binder, repository = urlsplit(link), urlsplit(settings["repository"])
+    owner, name = repository.path.strip("/").split("/")
+    assert f"{binder.scheme}://{binder.netloc}" == settings["binderhub"].rstrip("/"), link
+    spec = {"github.com": f"gh/{owner}/{name}", "gitlab.com": f"gl/{owner}%2F{name}"}[repository.hostname]
+    assert binder.path == f"/v2/{spec}/{settings['branch']}", binder.path
+    query = parse_qs(binder.query, strict_parsing=True)
+    assert list(query) == ["urlpath"] and len(query["urlpath"]) == 1 and query["urlpath"][0].startswith("lab/tree/")
+    return query["urlpath"][0].removeprefix("lab/tree/")
+
+
+def test_each_lesson_page_launches_its_own_notebook_on_the_hub_and_on_binder(course_site):
+    settings = book.launch_settings()
+    expected = sorted(button for button, key in BUTTONS.items() if settings[key])
+    check = {"Binder": binder_notebook, "JupyterHub": hub_notebook}
+    launched = []
+    for page in sorted(course_site.rglob("*.html")):
+        links, where = LaunchButtons(page).links, page.relative_to(course_site)
+        if where.parent != Path("notebooks"):
+            assert not links, f"{where} is no lesson, yet it has launch buttons: {links}"
+            continue
+        assert sorted(links) == expected, f"{where}'s launch buttons: {links}; book/launch.toml sets {settings}"
+        notebooks = {check[button](link, settings) for button, link in links.items()}
+        assert notebooks <= {f"notebooks/{page.stem}.ipynb"}, f"{where} launches {notebooks}"
+        launched += sorted(notebooks)
+    # Every lesson of the registry, each from its own page, and nothing else (unless no button is set).
+    assert launched == ([f"notebooks/{each.notebook.name}" for each in LESSONS] if expected else [])
+    assert all((CHECKOUT / notebook).is_file() for notebook in launched)
 
 
 # ------------------------------------------------------------------ defects, on a tiny course
@@ -225,6 +300,74 @@ def test_a_page_in_the_table_of_contents_but_not_in_docs_fails_naming_its_line_o
         failed.value
     )
     assert "A toctree of docs/index.md names a page that is not in docs/." in str(failed.value)
+
+
+def test_a_hub_or_binderhub_left_empty_gets_no_button(tiny):
+    launch = launch_file(tiny, jupyterhub="")
+    html = book.build(tiny / "out", tiny / "notebooks", tiny / "book" / "images", tiny / "docs", launch)
+    links = LaunchButtons(html / "notebooks" / "01_tiny.html").links
+    assert sorted(links) == ["Binder"], links
+    assert binder_notebook(links["Binder"], book.launch_settings(launch)) == "notebooks/01_tiny.ipynb"
+    assert not LaunchButtons(html / "guide.html").links
+    launch = launch_file(tiny, jupyterhub="", binderhub="")
+    html = book.build(tiny / "out", tiny / "notebooks", tiny / "book" / "images", tiny / "docs", launch)
+    assert not LaunchButtons(html / "notebooks" / "01_tiny.html").links
+
+
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        ({"repository": "https://github.com/owner/mnist-lesson.git"}, r"ends in \.git"),
+        ({"repository": "git@github.com:owner/mnist-lesson"}, r"is not a repository's web address"),
+        ({"repository": "https://github.com/owner"}, r"is not a repository's web address"),
+        ({"repository": "https://git.example.edu/owner/mnist-lesson"}, r"is not on GitHub, GitLab or Bitbucket"),
+        ({"repository": "https://gitlab.example.edu/owner/mnist-lesson"}, r"not on github\.com or gitlab\.com"),
+        ({"branch": "my branch"}, r"branch = 'my branch' is not a branch name"),
+        ({"jupyterhub": "http://hub.example.org"}, r"is not HTTPS"),
+        ({"jupyterhub": "hub.example.org"}, r"jupyterhub = 'hub.example.org' is not a web address"),
+        ({"binderhub": "https://mybinder.org/?x=1"}, r"binderhub = .* is not a web address"),
+        ({"jupyterhub": 8000}, r"jupyterhub must be a string in quotes"),
+    ],
+)
+def test_a_wrong_launch_setting_is_refused_naming_it_and_what_it_should_be(tmp_path, values, expected):
+    with pytest.raises(book.BookError, match=expected) as refused:
+        book.launch_settings(launch_file(tmp_path, **values))
+    key = next(iter(values))
+    assert str(refused.value).startswith(f"{tmp_path / 'launch.toml'}: {key}")
+    assert book.LAUNCH_KEYS[key] in str(refused.value)
+
+
+def test_launch_settings_a_hub_may_have_are_accepted(tmp_path):
+    # A hub under a path of its own server, a rehearsal on this machine without HTTPS, a self-hosted GitLab
+    # without a Binder button.
+    for values in (
+        {"jupyterhub": "https://uni.example.edu/jupyter/"},
+        {"jupyterhub": "http://127.0.0.1:8000"},
+        {"repository": "https://gitlab.example.edu/owner/mnist-lesson", "binderhub": ""},
+        {"repository": "https://gitlab.com/owner/mnist-lesson", "branch": "spring-2027"},
+    ):
+        assert book.launch_settings(launch_file(tmp_path, **values)).items() >= values.items()
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (None, r"launch\.toml is missing: it says where each lesson page's launch buttons send a learner"),
+        ("[launch\n", r"launch\.toml is not valid TOML \(.*line 1"),
+        ("repository = 'https://github.com/o/n'\n", r"launch\.toml has no \[launch\] table"),
+        (
+            "[launch]\nrepository = 'https://github.com/o/n'\nhub = ''\n",
+            r"lacks branch, jupyterhub, binderhub and has hub",
+        ),
+    ],
+)
+def test_a_broken_launch_file_is_refused_before_sphinx_starts(tiny, text, expected):
+    launch = tiny / "launch.toml"
+    if text is not None:
+        launch.write_text(text)
+    with pytest.raises(book.BookError, match=expected):
+        book.build(tiny / "out", tiny / "notebooks", tiny / "book" / "images", tiny / "docs", launch)
+    assert not (tiny / "out").exists()
 
 
 def test_a_lesson_without_its_md_twin_is_refused(tiny):
