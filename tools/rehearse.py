@@ -50,8 +50,9 @@ LOOPBACK = "127.0.0.1"
 PROXY = CHECKOUT / "build" / "hub" / "node_modules" / ".bin" / "configurable-http-proxy"
 #: Where each learner's copy of the course lands in their home (nbgitpuller's targetpath).
 COURSE_DIR = "mnist-lesson"
-#: Each learner's own saved models, in their home (a hub's kernels must not share the checkout's artifacts/).
-LEARNER_MODEL = "~/mnist-lesson-models/01_mnist.keras"
+#: Each learner's own saved models, in their copy of the course, as docs/jupyterhub.md sets it for a class's hub
+#: (the helper package's checkout is not theirs to write; git ignores artifacts/, so nbgitpuller leaves it alone).
+LEARNER_MODEL = f"~/{COURSE_DIR}/artifacts/01_mnist.keras"
 #: Cells whose outputs depend on trained weights or timings: nbval does not compare them verbatim either.
 NOT_VERBATIM = {"nbval-tolerance", "nbval-ignore-output", "nbval-skip"}
 #: Any address a kernel might fetch from goes to a port where nothing listens: kernels have no internet.
@@ -900,8 +901,8 @@ def sizing_table(runs: list[dict]) -> str:
         "",
         "| learners at once | spawn, s (median, max) | first output, s (max) | "
         + " | ".join(f"{stem} × alone (median, max)" for stem in first["lessons"])
-        + " | learner's peak memory, MB (max) | result |",
-        "|---|---|---|" + "---|" * len(first["lessons"]) + "---|---|",
+        + " | largest kernel, MB | learner's peak memory, MB (max) | result |",
+        "|---|---|---|" + "---|" * len(first["lessons"]) + "---|---|---|",
     ]
     for run in runs:
         alone = {lesson["stem"]: lesson["seconds"] for lesson in (run["alone"] or {}).get("lessons", [])}
@@ -921,6 +922,8 @@ def sizing_table(runs: list[dict]) -> str:
                 if lesson["stem"] == stem and alone.get(stem)
             ]
             cells.append(f"{_f(_median(ratios))}×, {_f(max(ratios, default=None))}×" if ratios else "–")
+        kernels = [lesson["kernel_peak_mb"] or 0 for r in results for lesson in r["lessons"]]
+        cells.append(_f(max(kernels, default=None), 0))
         cells.append(_f(max((r["peak_mb"] or 0 for r in results), default=None), 0))
         passed = sum(r["failure"] is None and not any(lesson["mismatches"] for lesson in r["lessons"]) for r in results)
         checks = all(c["passed"] for c in run["checks"])
@@ -978,9 +981,20 @@ def main(argv: list[str] | None = None) -> int:
         help=f"rehearse at each class size; write {RESULTS.name} and the guide's table",
     )
     parser.add_argument(
+        "--guide", action="store_true", help=f"only rewrite the guide's sizing table from {RESULTS.name}, as it is"
+    )
+    parser.add_argument(
         "--network", action="store_true", help="keep the machine's network (default: a namespace with loopback only)"
     )
     args = parser.parse_args(argv)
+    if args.guide:
+        try:
+            write_guide(json.loads(RESULTS.read_text()))
+        except (OSError, ValueError, RehearsalError) as exc:
+            print(f"Could not write the sizing table: {exc}. Run `make rehearse-sizing` first.", file=sys.stderr)
+            return 1
+        print(f"Wrote the sizing table of {GUIDE.relative_to(CHECKOUT)} from {RESULTS.relative_to(CHECKOUT)}.")
+        return 0
     # No internet at all: the hub, its proxy, the servers, the kernels and the learners share a loopback only.
     isolated = None if args.network else isolation_command(sys.argv[1:] if argv is None else argv)
     if isolated is not None:
@@ -1002,9 +1016,8 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(report.as_json())
             RESULTS.parent.mkdir(parents=True, exist_ok=True)
             RESULTS.write_text(json.dumps(runs, indent=1) + "\n")
-        write_guide(runs)
-        print(f"Wrote {RESULTS.relative_to(CHECKOUT)} and the sizing table of {GUIDE.relative_to(CHECKOUT)}.")
-        return 0
+        print(f"Wrote {RESULTS.relative_to(CHECKOUT)}.")
+        return main(["--guide"])
     try:
         report = rehearse(
             args.learners,

@@ -103,7 +103,13 @@ def test_a_step_that_never_happens_fails_naming_it():
 
 def test_the_sizing_table_says_how_each_class_size_went(tmp_path):
     def run(learners, ratio):
-        lesson = {"stem": "01_mnist", "seconds": 40.0 * ratio, "first_output": 3.0, "mismatches": []}
+        lesson = {
+            "stem": "01_mnist",
+            "seconds": 40.0 * ratio,
+            "first_output": 3.0,
+            "mismatches": [],
+            "kernel_peak_mb": 700,
+        }
         result = {"name": "l", "spawn": 9.0, "pull": 1.0, "lessons": [lesson], "peak_mb": 800.0, "failure": None}
         alone = {"lessons": [{"stem": "01_mnist", "seconds": 40.0}]}
         return {
@@ -118,8 +124,8 @@ def test_the_sizing_table_says_how_each_class_size_went(tmp_path):
         }
 
     text = rehearse.sizing_table([run(1, 1.0), run(4, 2.5)])
-    assert "| 1 | 9.0, 9.0 | 3.0 | 1.0×, 1.0× | 800 | 1 passed, 0 failed |" in text
-    assert "| 4 | 9.0, 9.0 | 3.0 | 2.5×, 2.5× | 800 | 4 passed, 0 failed |" in text
+    assert "| 1 | 9.0, 9.0 | 3.0 | 1.0×, 1.0× | 700 | 800 | 1 passed, 0 failed |" in text
+    assert "| 4 | 9.0, 9.0 | 3.0 | 2.5×, 2.5× | 700 | 800 | 4 passed, 0 failed |" in text
     guide = tmp_path / "guide.md"
     guide.write_text(f"before\n{rehearse.BEGIN}\nold\n{rehearse.END}\nafter\n")
     rehearse.write_guide([run(1, 1.0)], guide)
