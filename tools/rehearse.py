@@ -126,6 +126,7 @@ def hub_config(
         "c.JupyterHub.spawner_class = 'jupyterhub.spawner.SimpleLocalProcessSpawner'",
         f"c.SimpleLocalProcessSpawner.home_dir_template = {str(home / '{username}')!r}",
         f"c.Spawner.cmd = [{str(singleuser)!r}]",
+        f"c.Spawner.ip = {LOOPBACK!r}",
         # As root, jupyter-server refuses to start without it, and the hub shows only an opaque 500.
         f"c.Spawner.args = {['--allow-root'] if is_root else []!r}",
         "c.Spawner.default_url = '/lab'",
@@ -156,29 +157,49 @@ def free_ports(count: int) -> tuple[int, ...]:
 
 
 class Processes:
-    """Every process the rehearsal started, and their descendants, found by PID; stops them all."""
+    """Every process the rehearsal started, and their descendants, held as psutil processes; stops them all."""
 
     def __init__(self) -> None:
-        self.pids: set[int] = set()
+        self.known: dict[int, object] = {}  # pid -> psutil.Process, which refuses to signal a reused PID
         self.roots: list[subprocess.Popen] = []
+        self._lock = threading.Lock()
 
     def start(self, args: Sequence[str], log: Path, **kwargs) -> subprocess.Popen:
+        import psutil
+
         with open(log, "ab") as out:
             process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **kwargs)
         self.roots.append(process)
-        self.pids.add(process.pid)
+        with self._lock, contextlib.suppress(psutil.Error):
+            self.known[process.pid] = psutil.Process(process.pid)
         return process
 
     def note_descendants(self) -> None:
-        """Remember every descendant of the started processes (servers, kernels, the proxy) by PID."""
+        """Remember every descendant of the started processes (proxy, servers, kernels); called once a second."""
         import psutil
 
         for root in self.roots:
             with contextlib.suppress(psutil.Error):
-                self.pids.update(p.pid for p in psutil.Process(root.pid).children(recursive=True))
+                for child in psutil.Process(root.pid).children(recursive=True):
+                    with self._lock:
+                        self.known.setdefault(child.pid, child)
+
+    def listening(self) -> list[str]:
+        """Every address one of the known processes listens on, as host:port."""
+        import psutil
+
+        found = []
+        with self._lock:
+            processes = list(self.known.values())
+        for process in processes:
+            with contextlib.suppress(psutil.Error):
+                for connection in process.net_connections(kind="inet"):
+                    if connection.status == psutil.CONN_LISTEN:
+                        found.append(f"{connection.laddr.ip}:{connection.laddr.port}")
+        return found
 
     def stop(self, grace: float = 15.0) -> list[int]:
-        """SIGTERM the started processes, wait a bounded time, SIGKILL what is left; the PIDs that had to be killed."""
+        """SIGTERM the started processes, wait a bounded time, then end the rest; the PIDs that had to be ended."""
         import psutil
 
         self.note_descendants()
@@ -189,11 +210,12 @@ class Processes:
         for root in self.roots:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 root.wait(timeout=max(0.1, deadline - time.monotonic()))
+        with self._lock:
+            candidates = list(self.known.values())
         alive = []
-        for pid in sorted(self.pids):
+        for process in candidates:
             with contextlib.suppress(psutil.Error):
-                process = psutil.Process(pid)
-                if process.status() != psutil.STATUS_ZOMBIE:
+                if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
                     alive.append(process)
         for process in alive:
             with contextlib.suppress(psutil.Error):
@@ -209,11 +231,19 @@ class Processes:
         return [p.pid for p in alive]
 
 
-def wait_for(what: str, check: Callable[[], bool], timeout: float, interval: float = 0.25) -> None:
-    """Poll check() until it is true, or fail after timeout seconds naming what was awaited."""
+def wait_for(
+    what: str,
+    check: Callable[[], bool],
+    timeout: float,
+    interval: float = 0.25,
+    alive: Callable[[], bool] | None = None,
+) -> None:
+    """Poll check() until it is true, or fail after timeout seconds (at once if alive() turns false) naming it."""
     deadline = time.monotonic() + timeout
     last: Exception | None = None
     while time.monotonic() < deadline:
+        if alive is not None and not alive():
+            raise RehearsalError(f"{what}: the process exited first")
         try:
             if check():
                 return
@@ -275,19 +305,30 @@ class Kernel:
         content = {"code": code, "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False}
         content["stop_on_error"] = True
         message = {"header": header, "parent_header": {}, "metadata": {}, "content": content, "channel": "shell"}
+        import websocket
+
         start = time.monotonic()
+        deadline = start + self.timeout
         self.ws.send(json.dumps(message))
         outputs, first, status, idle = [], None, None, False
         while status is None or not idle:
-            if time.monotonic() - start > self.timeout:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 raise RehearsalError(f"a cell ran past {self.timeout:.0f} s: {code[:80]!r}")
-            raw = self.ws.recv()
+            self.ws.settimeout(left)
+            try:
+                raw = self.ws.recv()
+            except websocket.WebSocketTimeoutException:
+                raise RehearsalError(f"a cell ran past {self.timeout:.0f} s: {code[:80]!r}") from None
             if isinstance(raw, bytes):
                 continue  # binary frames carry buffers (widgets); no lesson sends any
             msg = json.loads(raw)
+            kind, body = msg["header"]["msg_type"], msg["content"]
+            # The server announces a kernel that died (out of memory, say) with no parent: never wait on a dead one.
+            if kind == "status" and body.get("execution_state") in ("restarting", "dead"):
+                raise RehearsalError(f"the kernel died while running {code[:80]!r} (out of memory?)")
             if msg.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
-            kind, body = msg["header"]["msg_type"], msg["content"]
             if msg["channel"] == "shell" and kind == "execute_reply":
                 status = body["status"]
             elif kind == "status" and body.get("execution_state") == "idle":
@@ -302,6 +343,20 @@ class Kernel:
         """Close the websocket; the kernel itself stays, as in a learner's JupyterLab."""
         with contextlib.suppress(Exception):
             self.ws.close()
+
+
+def _stored(output: dict, count: int) -> dict:
+    """A kernel message's content as an nbformat output."""
+    kind = output["output_type"]
+    if kind == "stream":
+        return {"output_type": kind, "name": output.get("name", "stdout"), "text": output.get("text", "")}
+    if kind == "error":
+        keys = ("ename", "evalue", "traceback")
+        return {"output_type": kind, **{k: output.get(k, [] if k == "traceback" else "") for k in keys}}
+    stored = {"output_type": kind, "data": output.get("data", {}), "metadata": output.get("metadata", {})}
+    if kind == "execute_result":
+        stored["execution_count"] = count
+    return stored
 
 
 def text_of(outputs: Iterable[dict]) -> tuple[str, str]:
@@ -321,9 +376,8 @@ def text_of(outputs: Iterable[dict]) -> tuple[str, str]:
     return "".join(shown), "".join(errors)
 
 
-def verbatim_cells(notebook: Path) -> dict[int, tuple[str, str]]:
+def verbatim_cells(nb: nbformat.NotebookNode) -> dict[int, tuple[str, str]]:
     """The code cells strict nbval compares verbatim (index among code cells → their stored text)."""
-    nb = nbformat.read(notebook, as_version=4)
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
     return {
         i: text_of(cell.get("outputs", []))
@@ -349,6 +403,10 @@ class LessonRun:
     mismatches: list[str] = dataclasses.field(default_factory=list)
     stopped: bool = False  # a cell failed, so the rest of the lesson did not run
     online: bool | None = None  # whether the kernel could fetch a web page after the lesson
+    outputs: list[list[dict]] = dataclasses.field(default_factory=list, repr=False)  # per code cell, as stored
+
+    def as_json(self) -> dict:
+        return {k: v for k, v in dataclasses.asdict(self).items() if k != "outputs"}
 
 
 @dataclasses.dataclass
@@ -365,6 +423,10 @@ class LearnerResult:
     @property
     def passed(self) -> bool:
         return self.failure is None and all(not run.mismatches for run in self.lessons)
+
+    def as_json(self) -> dict:
+        return {**{k: getattr(self, k) for k in ("name", "spawn", "pull", "peak_mb", "failure")},
+                "lessons": [run.as_json() for run in self.lessons]}  # fmt: skip
 
 
 class Learner:
@@ -420,31 +482,41 @@ class Learner:
     def headers(self) -> dict:
         return {"Authorization": f"token {self.token}"}
 
-    def pull(self, repo: str, branch: str) -> None:
-        """Follow the course's nbgitpuller link: the link answers, then its pull runs to the end."""
+    def stop_server(self) -> None:
+        """Stop this learner's server (File → Hub Control Panel → Stop My Server) and wait until it has stopped."""
+        self.http.delete(f"{self.hub}/hub/api/users/{self.name}/server", headers=self._xsrf(), timeout=60)
+
+        def stopped() -> bool:
+            user = self.http.get(f"{self.hub}/hub/api/users/{self.name}", headers=self._xsrf(), timeout=30).json()
+            return "" not in user.get("servers", {})
+
+        wait_for(f"{self.name}'s server to stop", stopped, 60)
+
+    def pull(self, repo: str, branch: str, stem: str = "01_mnist") -> None:
+        """Click the course's nbgitpuller link for a lesson, as the website's launch button makes it."""
         import requests
 
-        query = {"repo": repo, "branch": branch, "targetpath": COURSE_DIR}
-        link = f"{self.server}/git-pull?" + urllib.parse.urlencode(
-            {**query, "urlpath": f"lab/tree/{COURSE_DIR}/notebooks/01_mnist.ipynb"}
+        link = f"{self.hub}/hub/user-redirect/git-pull?" + urllib.parse.urlencode(
+            {"repo": repo, "branch": branch, "urlpath": f"lab/tree/{COURSE_DIR}/notebooks/{stem}.ipynb"}
         )
-        page = requests.get(link, headers=self.headers(), timeout=60)
-        if page.status_code != 200:
-            raise RehearsalError(f"{self.name}: the nbgitpuller link answered {page.status_code}")
-        stream = requests.get(
-            f"{self.server}/git-pull/api?" + urllib.parse.urlencode(query),
-            headers=self.headers(),
-            stream=True,
-            timeout=120,
-        )
+        # The hub sends the browser on to the learner's own server, which logs them in through the hub (OAuth).
+        page = self.http.get(link, timeout=60)
+        landed = urllib.parse.urlparse(page.url).path
+        if page.status_code != 200 or landed != f"/user/{self.name}/git-pull":
+            raise RehearsalError(f"{self.name}: the nbgitpuller link ended at {landed} with {page.status_code}")
+        # The page's script then streams the pull from nbgitpuller's API: the same request, with the learner's token.
+        query = urllib.parse.urlencode({"repo": repo, "branch": branch})
         phase, last = None, ""
-        for line in stream.iter_lines(decode_unicode=True):
-            if line and line.startswith("data:"):
-                event = json.loads(line[5:])
-                phase = event.get("phase", phase)
-                last = event.get("output", event.get("message", last))
-                if phase in ("finished", "error"):
-                    break
+        with requests.get(
+            f"{self.server}/git-pull/api?{query}", headers=self.headers(), stream=True, timeout=120
+        ) as stream:
+            for line in stream.iter_lines(decode_unicode=True):
+                if line and line.startswith("data:"):
+                    event = json.loads(line[5:])
+                    phase = event.get("phase", phase)
+                    last = event.get("output", event.get("message", last))
+                    if phase in ("finished", "error"):
+                        break
         if phase != "finished":
             raise RehearsalError(f"{self.name}: nbgitpuller did not finish ({phase}): {str(last).strip()[-300:]}")
 
@@ -476,6 +548,7 @@ class Learner:
                 source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
                 done = kernel.execute(source)
                 run.cells += 1
+                run.outputs.append([_stored(output, i + 1) for output in done.outputs])
                 if run.first_output is None and done.first_output is not None:
                     run.first_output = time.monotonic() - start - done.seconds + done.first_output
                 if done.status != "ok":
@@ -486,6 +559,10 @@ class Learner:
                 if i in expected and text_of(done.outputs) != expected[i]:
                     run.mismatches.append(f"{stem} code cell {i}: its output differs from the stored one")
             run.seconds = time.monotonic() - start
+            # JupyterLab saves the notebook with what the learner's run printed: the .ipynb is theirs from now on.
+            for i, (cell, outputs) in enumerate(zip(code, run.outputs)):
+                cell["outputs"], cell["execution_count"] = outputs, i + 1
+            self.save(path, notebook)
             peak = kernel.execute(PEAK_CODE)
             shown, _ = text_of(peak.outputs)
             run.kernel_peak_mb = int(shown.strip()) / 1024 if shown.strip().isdigit() else None
@@ -503,9 +580,10 @@ def home_of(scratch: Path, name: str) -> Path:
 class MemoryWatch:
     """Samples each learner's processes (server and kernels) once a second; keeps their highest total memory."""
 
-    def __init__(self, homes: dict[str, Path]) -> None:
+    def __init__(self, homes: dict[str, Path], processes: Processes | None = None) -> None:
         self.homes = {name: str(home) for name, home in homes.items()}
         self.peak: dict[str, float] = dict.fromkeys(homes, 0.0)
+        self.processes = processes  # whose descendants it notes as it goes, so that none is missed at the end
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -521,6 +599,8 @@ class MemoryWatch:
         import psutil
 
         while not self._stop.wait(1.0):
+            if self.processes is not None:
+                self.processes.note_descendants()
             totals = dict.fromkeys(self.homes, 0.0)
             for process in psutil.process_iter(["cwd", "memory_info"]):
                 cwd, memory = process.info.get("cwd") or "", process.info.get("memory_info")
@@ -546,22 +626,39 @@ class Report:
     results: list[LearnerResult]
     checks: list[tuple[str, bool, str]]  # (what, passed, detail)
     seconds: float
+    folder: str  # the rehearsal's scratch folder, removed at its end: nothing may still run in it
+    notes: list[str] = dataclasses.field(default_factory=list)  # what could not be checked, and why
 
     @property
     def failed(self) -> int:
-        return sum(not r.passed for r in self.results) + sum(not ok for _, ok, _ in self.checks)
+        alone = [self.alone] if self.alone else []
+        return sum(not r.passed for r in alone + self.results) + sum(not ok for _, ok, _ in self.checks)
 
     def as_json(self) -> dict:
         return {
             "learners": self.learners,
             "lessons": self.lessons,
-            "alone": dataclasses.asdict(self.alone) if self.alone else None,
-            "results": [dataclasses.asdict(r) for r in self.results],
+            "alone": self.alone.as_json() if self.alone else None,
+            "results": [r.as_json() for r in self.results],
             "checks": [{"what": w, "passed": ok, "detail": d} for w, ok, d in self.checks],
+            "notes": self.notes,
             "seconds": self.seconds,
+            "folder": self.folder,
             "machine": machine(),
+            "versions": versions(),
             "date": time.strftime("%Y-%m-%d"),
         }
+
+
+def versions() -> dict[str, str]:
+    """The versions of what a rehearsal runs, for the record."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in ("jupyterhub", "jupyter-server", "jupyterlab", "nbgitpuller", "keras", "jax", "tensorflow"):
+        with contextlib.suppress(PackageNotFoundError):
+            found[name] = version(name)
+    return found
 
 
 def machine() -> str:
@@ -588,23 +685,43 @@ def shared_mnist(scratch: Path, source: Path | None = None) -> tuple[Path, str]:
     return cache, data.sha256_file(cache)
 
 
-def bare_clone(scratch: Path) -> tuple[Path, str]:
-    """A bare clone of this checkout's committed course (what nbgitpuller pulls from) and its branch."""
-    branch = subprocess.run(
-        ["git", "-C", str(CHECKOUT), "rev-parse", "--abbrev-ref", "HEAD"], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    repo = scratch / "course.git"
-    subprocess.run(["git", "clone", "--quiet", "--bare", str(CHECKOUT), str(repo)], check=True)
-    return repo, "main" if branch == "HEAD" else branch
+def snapshot(scratch: Path) -> tuple[Path, str, str]:
+    """This checkout's course, committed or not, as a bare repository for nbgitpuller: (repository, branch, commit)."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(CHECKOUT), *args], capture_output=True, text=True, check=True).stdout
+
+    try:
+        # Uncommitted changes to tracked files too, as `make test` checks a change before it is committed.
+        commit = git("stash", "create").strip() or git("rev-parse", "HEAD").strip()
+        branch = git("rev-parse", "--abbrev-ref", "HEAD").strip()
+        branch = "main" if branch == "HEAD" else branch
+        repo = scratch / "remote" / COURSE_DIR  # nbgitpuller clones it into a folder of this name, as from a host
+        subprocess.run(["git", "init", "--quiet", "--bare", str(repo)], check=True, capture_output=True)
+        git("push", "--quiet", str(repo), f"{commit}:refs/heads/{branch}")
+    except (OSError, subprocess.CalledProcessError) as exc:
+        detail = getattr(exc, "stderr", "") or exc
+        raise RehearsalError(f"could not make the course's repository from {CHECKOUT} with git: {detail}") from None
+    return repo, branch, commit
 
 
-def stand_in_model(scratch: Path, processes: Processes, timeout: float) -> Callable[[], Path]:
+def lesson_at(commit: str, stem: str) -> nbformat.NotebookNode:
+    """A lesson's .ipynb as that commit holds it."""
+    shown = subprocess.run(
+        ["git", "-C", str(CHECKOUT), "show", f"{commit}:notebooks/{stem}.ipynb"], capture_output=True, text=True
+    )
+    if shown.returncode != 0:
+        raise RehearsalError(f"no lesson {stem!r} in the course (notebooks/{stem}.ipynb): name one of notebooks/")
+    return nbformat.reads(shown.stdout, as_version=4)
+
+
+def stand_in_model(scratch: Path, processes: Processes, timeout: float, commit: str) -> Callable[[], Path]:
     """Start building lesson 01's network at its starting weights; the function returned waits and gives its path."""
-    from tools.lessons import lesson
-
     # Lesson 01's own code cells up to its fit cell, then a save: its layers and names exactly, untrained.
-    code = lesson("01_mnist").code
-    upto = next(i for i, cell in enumerate(code) if "model.fit(" in cell)
+    code = [cell.source for cell in lesson_at(commit, "01_mnist").cells if cell.cell_type == "code"]
+    upto = next((i for i, cell in enumerate(code) if "model.fit(" in cell), None)
+    if upto is None:
+        raise RehearsalError("lesson 01 has no cell with model.fit(: the stand-in is built from the cells before it")
     path = scratch / "stand-in" / "01_mnist.keras"
     path.parent.mkdir()
     cells = [nbformat.v4.new_code_cell(cell) for cell in code[:upto]]
@@ -638,6 +755,7 @@ def one_learner(
     barrier: threading.Barrier | None,
     stand_in: Path | None,
     home: Path,
+    cancelled: threading.Event,
 ) -> LearnerResult:
     """Everything one learner does, from the login page to the last cell of the last lesson."""
     result = LearnerResult(learner.name)
@@ -651,13 +769,15 @@ def one_learner(
         learner.start_server()
         result.spawn = time.monotonic() - start
         start = time.monotonic()
-        learner.pull(repo, branch)
+        learner.pull(repo, branch, lessons[0])
         result.pull = time.monotonic() - start
         if stand_in is not None:
             target = Path(LEARNER_MODEL.replace("~", str(home), 1))
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(stand_in, target)
         for stem in lessons:
+            if cancelled.is_set():
+                raise RehearsalError("stopped: the rehearsal was interrupted")
             result.lessons.append(learner.run_lesson(stem, expected[stem], cell_timeout))
             if result.lessons[-1].stopped:
                 break  # later lessons need what this one makes
@@ -666,48 +786,66 @@ def one_learner(
     return result
 
 
-def security_checks(hub: str, learners: list[Learner], password: str) -> list[tuple[str, bool, str]]:
+def checked(what: str, check: Callable[[], tuple[bool, str]]) -> tuple[str, bool, str]:
+    """One hub check: (what, passed, detail); an exception is a failed check that says what happened."""
+    try:
+        ok, detail = check()
+    except Exception as exc:  # noqa: BLE001 - a check that cannot run has failed, and says why
+        return what, False, f"could not be checked: {type(exc).__name__}: {exc}"
+    return what, ok, detail
+
+
+def security_checks(hub: str, first: Learner, second: Learner | None, password: str) -> list[tuple[str, bool, str]]:
     """Nobody gets in who does not belong: a wrong password, no token, another learner's token."""
     import requests
     import websocket
 
-    checks = []
-    intruder = Learner(hub, learners[0].name, password, 30)
-    status = intruder.log_in(password="not-the-password")
-    checks.append(("a wrong password is refused", status == 403, f"the hub answered {status}"))
-    landed = requests.get(f"{learners[0].server}/lab", timeout=30)
-    path = urllib.parse.urlparse(landed.url).path
-    checks.append(("a request without a token is sent to the login page", path == "/hub/login", f"landed on {path}"))
-    if len(learners) > 1 and all(learner.token for learner in learners[:2]):
-        first, second = learners[:2]
-        kernels = requests.get(f"{second.server}/api/kernels", headers=second.headers(), timeout=30).json()
+    def wrong_password() -> tuple[bool, str]:
+        status = Learner(hub, first.name, password, 30).log_in(password="not-the-password")
+        return status == 403, f"the hub answered {status}"
+
+    def no_token() -> tuple[bool, str]:
+        path = urllib.parse.urlparse(requests.get(f"{first.server}/lab", timeout=30).url).path
+        return path == "/hub/login", f"landed on {path}"
+
+    checks = [
+        checked("a wrong password is refused", wrong_password),
+        checked("a request without a token is sent to the login page", no_token),
+    ]
+    if second is None:
+        return checks
+
+    def server() -> tuple[bool, str]:
         answer = requests.get(
             f"{second.server}/api/kernels", headers=first.headers(), timeout=30, allow_redirects=False
         )
-        checks.append(
-            (
-                f"{first.name}'s token cannot open {second.name}'s server",
-                answer.status_code == 403,
-                f"{answer.status_code}",
-            )
-        )
-        if kernels:
-            url = second.server.replace("http://", "ws://", 1) + f"/api/kernels/{kernels[0]['id']}/channels"
-            try:
-                websocket.create_connection(url, header=[f"Authorization: token {first.token}"], timeout=30).close()
-                code = 101
-            except websocket.WebSocketBadStatusException as exc:
-                code = exc.status_code
-            checks.append((f"{first.name}'s token cannot open {second.name}'s kernel", code == 403, f"{code}"))
+        return answer.status_code == 403, str(answer.status_code)
+
+    def kernel() -> tuple[bool, str]:
+        kernels = requests.get(f"{second.server}/api/kernels", headers=second.headers(), timeout=30).json()
+        if not kernels:
+            return False, f"{second.name} has no kernel to try"
+        url = second.server.replace("http://", "ws://", 1) + f"/api/kernels/{kernels[0]['id']}/channels"
+        try:
+            websocket.create_connection(url, header=[f"Authorization: token {first.token}"], timeout=30).close()
+            code = 101
+        except websocket.WebSocketBadStatusException as exc:
+            code = exc.status_code
+        return code == 403, str(code)
+
+    checks.append(checked(f"{first.name}'s token cannot open {second.name}'s server", server))
+    checks.append(checked(f"{first.name}'s token cannot open {second.name}'s kernel", kernel))
     return checks
 
 
-def content_update(learner: Learner, repo: Path, branch: str, scratch: Path) -> tuple[str, bool, str]:
+def content_update(learner: Learner, repo: Path, branch: str, scratch: Path, stem: str) -> tuple[bool, str]:
     """A learner edits a cell, the instructor changes another cell of that lesson upstream, the learner pulls again."""
-    path = f"{COURSE_DIR}/notebooks/01_mnist.ipynb"
-    notebook = learner.contents(path)
+    path = f"{COURSE_DIR}/notebooks/{stem}.ipynb"
+    notebook = learner.contents(path)  # with the outputs of the learner's own run, saved after it
     code = [i for i, cell in enumerate(notebook["cells"]) if cell["cell_type"] == "code"]
     markdown = [i for i, cell in enumerate(notebook["cells"]) if cell["cell_type"] == "markdown"]
+    if not code or not markdown:
+        return False, f"{stem} needs a code cell and a text cell for this check"
     mine, theirs = code[-1], markdown[0]
     note = "# my own note, written during the lesson\n"
     source = notebook["cells"][mine]["source"]
@@ -717,7 +855,7 @@ def content_update(learner: Learner, repo: Path, branch: str, scratch: Path) -> 
     work = scratch / "instructor"
     git = ["git", "-c", "user.name=Instructor", "-c", "user.email=instructor@example.invalid"]
     subprocess.run(["git", "clone", "--quiet", "--branch", branch, str(repo), str(work)], check=True)
-    lesson_file = work / "notebooks" / "01_mnist.ipynb"
+    lesson_file = work / "notebooks" / f"{stem}.ipynb"
     upstream = nbformat.read(lesson_file, as_version=4)
     update = "\n\n*Updated by the instructor after the class began.*"
     upstream.cells[theirs].source += update
@@ -727,13 +865,17 @@ def content_update(learner: Learner, repo: Path, branch: str, scratch: Path) -> 
     subprocess.run([str(jupytext), "--sync", "--quiet", str(lesson_file)], check=True, capture_output=True)
     subprocess.run([*git, "-C", str(work), "commit", "--quiet", "-am", "An update during the class"], check=True)
     subprocess.run(["git", "-C", str(work), "push", "--quiet", "origin", branch], check=True)
-    learner.pull(f"file://{repo}", branch)
+    learner.pull(f"file://{repo}", branch, stem)
     after = learner.contents(path)
     kept = "".join(after["cells"][mine]["source"]).startswith(note.strip())
     arrived = "".join(after["cells"][theirs]["source"]).endswith(update.strip())
     detail = f"the learner's edit {'kept' if kept else 'lost'}; "
     detail += f"the instructor's change {'arrived' if arrived else 'did not arrive'}"
-    return ("a content update keeps the learner's edit", kept and arrived, detail)
+    return kept and arrived, detail
+
+
+def _raise_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def rehearse(
@@ -751,16 +893,26 @@ def rehearse(
     """Run a whole rehearsal and stop everything it started, whatever happens."""
     if count < 1:
         raise RehearsalError(f"LEARNERS must be 1 or more, not {count}")
+    if not lessons:
+        raise RehearsalError("name at least one lesson to rehearse")
     if not Path(proxy).exists():
         raise RehearsalError(f"no configurable-http-proxy at {proxy}: run `make proxy` (Node.js and npm) first")
     began = time.monotonic()
     scratch = Path(tempfile.mkdtemp(prefix="mnist-lesson-rehearsal-"))
     processes = Processes()
     checks: list[tuple[str, bool, str]] = []
+    notes: list[str] = []
+    cancelled = threading.Event()
+    pool = None
+    failed = True
+    if threading.current_thread() is threading.main_thread():
+        # A terminal closed or a CI job cancelled: stop everything, as Ctrl-C does.
+        for number in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(number, _raise_interrupt)
     try:
         shared_cache, cache_sha = shared_mnist(scratch, cache)
-        repo, branch = bare_clone(scratch)
-        expected = {stem: verbatim_cells(CHECKOUT / "notebooks" / f"{stem}.ipynb") for stem in lessons}
+        repo, branch, commit = snapshot(scratch)
+        expected = {stem: verbatim_cells(lesson_at(commit, stem)) for stem in lessons}
         names = [f"learner{i + 1}" for i in range(count)]
         everyone = (["alone"] if alone else []) + names
         password = secrets.token_urlsafe(12)
@@ -771,13 +923,16 @@ def rehearse(
         model, building = None, None
         if stand_in:
             say("Building lesson 01's network at its starting weights, for lesson 02 to load ...")
-            building = stand_in_model(scratch, processes, cell_timeout)  # while the hub starts
+            building = stand_in_model(scratch, processes, cell_timeout, commit)  # while the hub starts
         hub_url = f"http://{LOOPBACK}:{ports[0]}"
-        say(f"Starting JupyterHub on {hub_url} (log: {scratch / 'hub.log'}) ...")
-        processes.start([sys.executable, "-m", "jupyterhub", "-f", str(config)], scratch / "hub.log", cwd=scratch)
+        say(f"Starting JupyterHub on {hub_url} ...")
+        hub = processes.start([sys.executable, "-m", "jupyterhub", "-f", str(config)], scratch / "hub.log", cwd=scratch)
         import requests
 
-        wait_for("JupyterHub to answer", lambda: requests.get(f"{hub_url}/hub/api", timeout=5).ok, 90)
+        def answers() -> bool:
+            return requests.get(f"{hub_url}/hub/api", timeout=5).ok
+
+        wait_for("JupyterHub to answer", answers, 90, alive=lambda: hub.poll() is None)
         if building is not None:
             model = building()
         repo_url = f"file://{repo}"
@@ -785,54 +940,70 @@ def rehearse(
         def run(name: str, barrier: threading.Barrier | None) -> tuple[Learner, LearnerResult]:
             learner = Learner(hub_url, name, password, timeout=300)
             home = home_of(scratch, name)
-            return learner, one_learner(
-                learner, repo_url, branch, lessons, expected, cell_timeout, barrier, model, home
-            )
+            args = (repo_url, branch, lessons, expected, cell_timeout, barrier, model, home, cancelled)
+            return learner, one_learner(learner, *args)
 
-        solo = None
-        if alone:
-            say(f"One learner alone: {', '.join(lessons)} ...")
-            with MemoryWatch({"alone": home_of(scratch, "alone")}) as watch:
-                _, solo = run("alone", None)
-            solo.peak_mb = watch.peak["alone"]
-        say(f"{count} learners at once: log in, start a server, pull the course, run {', '.join(lessons)} ...")
-        barrier = threading.Barrier(count)
-        with MemoryWatch({name: home_of(scratch, name) for name in names}) as watch:
-            with concurrent.futures.ThreadPoolExecutor(max_workers=count) as pool:
-                futures = [pool.submit(run, name, barrier) for name in names]
-                done = [future.result() for future in futures]
-            processes.note_descendants()
+        solo, solo_learner = None, None
+        with MemoryWatch({name: home_of(scratch, name) for name in everyone}, processes) as watch:
+            if alone:
+                say(f"One learner alone: {', '.join(lessons)} ...")
+                solo_learner, solo = run("alone", None)
+                solo.peak_mb = watch.peak["alone"]
+                if count > 1:
+                    # Its server and kernels would take memory and time from the class: stop them first.
+                    solo_learner.stop_server()
+            say(f"{count} learners at once: log in, start a server, pull the course, run {', '.join(lessons)} ...")
+            barrier = threading.Barrier(count)
+            pool = concurrent.futures.ThreadPoolExecutor(max_workers=count)
+            futures = [pool.submit(run, name, barrier) for name in names]
+            done = [future.result() for future in futures]
         learners, results = [learner for learner, _ in done], [result for _, result in done]
         for result in results:
             result.peak_mb = watch.peak[result.name]
-        checks += security_checks(hub_url, learners, password)
+        # A second learner with a server and a kernel: another of the class, or the one who ran alone.
+        second = learners[1] if count > 1 else (solo_learner if solo_learner and solo_learner.token else None)
+        if second is None:
+            notes.append("one learner's token against another's server and kernel: not checked, one learner only")
+        checks += security_checks(hub_url, learners[0], second, password)
+        addresses = processes.listening()
+        outside = sorted(a for a in addresses if not a.startswith(f"{LOOPBACK}:"))
+        detail = f"{len(addresses)} listening sockets" + (
+            f"; outside loopback: {', '.join(outside)}" if outside else ""
+        )
+        checks.append(("nothing listens anywhere but 127.0.0.1", bool(addresses) and not outside, detail))
         if update and learners[0].token:
-            checks.append(content_update(learners[0], repo, branch, scratch))
-        unchanged = data.sha256_file(shared_cache) == cache_sha and sorted(
-            p.name for p in shared_cache.parent.iterdir()
-        ) == ["mnist.npz"]
+            checks.append(checked("a content update keeps the learner's edit",
+                                  lambda: content_update(learners[0], repo, branch, scratch, lessons[0])))  # fmt: skip
+        unchanged = data.sha256_file(shared_cache) == cache_sha
+        unchanged = unchanged and sorted(p.name for p in shared_cache.parent.iterdir()) == ["mnist.npz"]
         checks.append(("the shared MNIST cache is read, never written", unchanged, str(shared_cache)))
         runs = [run for result in results + ([solo] if solo else []) for run in result.lessons]
         online = [run.stem for run in runs if run.online is not False]
         how = "a network namespace with loopback only" if os.environ.get(ISOLATED_ENV) else "HTTP(S) to a dead proxy"
         checks.append(("no learner's kernel reaches the internet", bool(runs) and not online, how))
-        return Report(count, list(lessons), solo, results, checks, time.monotonic() - began)
+        report = Report(count, list(lessons), solo, results, checks, time.monotonic() - began, str(scratch), notes)
+        failed = report.failed > 0
+        return report
     finally:
+        cancelled.set()
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
         killed = processes.stop()
         if killed:
             say(f"Stopped {len(killed)} processes that outlived the hub: PIDs {', '.join(map(str, killed))}")
-        if keep:
-            say(f"Kept the rehearsal's folder: {scratch}")
+        if keep or failed:
+            say(f"Kept the rehearsal's folder, with the hub's log: {scratch}")
         else:
-            for folder in (scratch / "shared",):
-                with contextlib.suppress(OSError):
-                    folder.chmod(0o755)
+            with contextlib.suppress(OSError):
+                (scratch / "shared").chmod(0o755)
             shutil.rmtree(scratch, ignore_errors=True)
 
 
 def table(report: Report) -> str:
-    """The rehearsal's per-learner table, in Markdown, and its closing line."""
-    alone = {run.stem: run.seconds for run in report.alone.lessons} if report.alone else {}
+    """The rehearsal's per-learner table, in Markdown, its checks and its closing line."""
+    # Ratios only against a run alone that went through: a stopped one would make them meaningless.
+    usable = report.alone is not None and report.alone.passed
+    alone = {run.stem: run.seconds for run in report.alone.lessons} if usable else {}
     head = ["learner", "spawn, s", "pull, s", "first output, s"]
     for stem in report.lessons:
         head.append(f"{stem}, s" + (" (× alone)" if alone else ""))
@@ -857,17 +1028,15 @@ def table(report: Report) -> str:
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     lines.append("")
     lines += [f"- {'passed' if ok else 'FAILED'}: {what} ({detail})" for what, ok, detail in report.checks]
-    passed = sum(r.passed for r in report.results)
+    lines += [f"- not checked: {note}" for note in report.notes]
+    everyone = ([report.alone] if report.alone else []) + report.results
+    passed = sum(r.passed for r in everyone)
+    failed_checks = sum(not ok for _, ok, _ in report.checks)
     lines.append("")
-    lines.append(
-        f"{passed} passed, {len(report.results) - passed} failed"
-        + (
-            f"; {sum(not ok for _, ok, _ in report.checks)} of {len(report.checks)} hub checks failed"
-            if any(not ok for _, ok, _ in report.checks)
-            else f"; all {len(report.checks)} hub checks passed"
-        )
-        + f" ({report.seconds:.0f} s)"
-    )
+    closing = f"{passed} passed, {len(everyone) - passed} failed"
+    closing += f"; {failed_checks} of {len(report.checks)} hub checks failed" if failed_checks else ""
+    closing += "" if failed_checks else f"; all {len(report.checks)} hub checks passed"
+    lines.append(f"{closing} ({report.seconds:.0f} s)")
     return "\n".join(lines)
 
 
@@ -998,27 +1167,17 @@ def main(argv: list[str] | None = None) -> int:
     # No internet at all: the hub, its proxy, the servers, the kernels and the learners share a loopback only.
     isolated = None if args.network else isolation_command(sys.argv[1:] if argv is None else argv)
     if isolated is not None:
-        return subprocess.run(isolated, env={**os.environ, ISOLATED_ENV: "1"}, cwd=CHECKOUT, check=False).returncode
+        # This process becomes the isolated rehearsal, so that Ctrl-C and SIGTERM reach it and its cleanup.
+        os.chdir(CHECKOUT)
+        os.execvpe(isolated[0], isolated, {**os.environ, ISOLATED_ENV: "1"})
     if not args.network and not os.environ.get(ISOLATED_ENV):
         print("No network namespace here (unshare is missing or not permitted): kernels' HTTP(S) goes to a dead proxy.")
-    if args.sizing:
-        runs = []
-        for count in args.sizing:
-            print(f"== {count} learners")
-            try:
-                report = rehearse(
-                    count, args.lessons, True, args.stand_in, args.cell_timeout, args.proxy, False, args.update
-                )
-            except RehearsalError as exc:
-                print(f"The rehearsal of {count} learners stopped: {exc}", file=sys.stderr)
-                return 1
-            print(table(report))
-            runs.append(report.as_json())
-            RESULTS.parent.mkdir(parents=True, exist_ok=True)
-            RESULTS.write_text(json.dumps(runs, indent=1) + "\n")
-        print(f"Wrote {RESULTS.relative_to(CHECKOUT)}.")
-        return main(["--guide"])
+    import requests
+
+    failures = (RehearsalError, OSError, subprocess.CalledProcessError, requests.RequestException)
     try:
+        if args.sizing:
+            return sizing(args)
         report = rehearse(
             args.learners,
             args.lessons,
@@ -1029,14 +1188,36 @@ def main(argv: list[str] | None = None) -> int:
             args.keep,
             args.update,
         )
-    except RehearsalError as exc:
+    except failures as exc:
         print(f"The rehearsal stopped: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("The rehearsal was interrupted; everything it started is stopped.", file=sys.stderr)
+        return 130
     print(table(report))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report.as_json(), indent=1) + "\n")
     return 0 if report.failed == 0 else 1
+
+
+def sizing(args: argparse.Namespace) -> int:
+    """Rehearse at each class size; only when all passed, replace the recorded results and the guide's table."""
+    runs = []
+    for count in args.sizing:
+        print(f"== {count} learners")
+        report = rehearse(count, args.lessons, True, args.stand_in, args.cell_timeout, args.proxy, False, args.update)
+        print(table(report))
+        if report.failed:
+            print(f"The rehearsal of {count} learners failed: {RESULTS.name} and the guide are left as they were.")
+            return 1
+        runs.append(report.as_json())
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    partial = RESULTS.with_suffix(".json.partial")
+    partial.write_text(json.dumps(runs, indent=1) + "\n")
+    os.replace(partial, RESULTS)
+    print(f"Wrote {RESULTS.relative_to(CHECKOUT)}.")
+    return main(["--guide"])
 
 
 if __name__ == "__main__":
