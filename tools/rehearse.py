@@ -689,7 +689,11 @@ def snapshot(scratch: Path) -> tuple[Path, str, str]:
     """This checkout's course, committed or not, as a bare repository for nbgitpuller: (repository, branch, commit)."""
 
     def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(CHECKOUT), *args], capture_output=True, text=True, check=True).stdout
+        # An identity of its own: `git stash create` makes a commit, and a fresh clone (CI) may have none set.
+        who = ["-c", "user.name=mnist-lesson rehearsal", "-c", "user.email=rehearsal@localhost"]
+        return subprocess.run(
+            ["git", *who, "-C", str(CHECKOUT), *args], capture_output=True, text=True, check=True
+        ).stdout
 
     try:
         # Uncommitted changes to tracked files too, as `make test` checks a change before it is committed.
