@@ -735,7 +735,7 @@ def stand_in_model(scratch: Path, processes: Processes, timeout: float, commit: 
     args = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--output", "ran.ipynb"]
     args += [f"--ExecutePreprocessor.timeout={int(timeout)}", str(notebook)]
     log = scratch / "stand-in" / "nbconvert.log"
-    made = processes.start(args, log, cwd=CHECKOUT / "notebooks")
+    made = processes.start(args, log, cwd=notebook.parent)  # the lessons find their files from anywhere
 
     def built() -> Path:
         try:
