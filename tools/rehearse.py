@@ -444,7 +444,13 @@ class Learner:
         return f"{self.hub}/user/{self.name}"
 
     def _xsrf(self) -> dict:
-        return {"X-XSRFToken": self.http.cookies.get("_xsrf", "")}
+        return {"X-XSRFToken": self.hub_xsrf()}
+
+    def hub_xsrf(self) -> str:
+        """The hub's own _xsrf cookie (the learner's server sets another one, for its own path, once visited)."""
+        cookies = [c for c in self.http.cookies if c.name == "_xsrf"]
+        cookies.sort(key=lambda c: not (c.path or "/").startswith("/hub"))  # the hub's first
+        return cookies[0].value if cookies else ""
 
     def log_in(self, password: str | None = None) -> int:
         """Post the login form as a browser does; the status code of the answer (302 when let in)."""
@@ -452,7 +458,7 @@ class Learner:
         form = {
             "username": self.name,
             "password": password or self.password,
-            "_xsrf": self.http.cookies.get("_xsrf", ""),
+            "_xsrf": self.hub_xsrf(),
         }
         return self.http.post(f"{self.hub}/hub/login", data=form, allow_redirects=False, timeout=60).status_code
 
@@ -1178,7 +1184,7 @@ def main(argv: list[str] | None = None) -> int:
         print("No network namespace here (unshare is missing or not permitted): kernels' HTTP(S) goes to a dead proxy.")
     import requests
 
-    failures = (RehearsalError, OSError, subprocess.CalledProcessError, requests.RequestException)
+    failures = (RehearsalError, OSError, subprocess.CalledProcessError, requests.RequestException, RuntimeError)
     try:
         if args.sizing:
             return sizing(args)
