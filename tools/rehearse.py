@@ -926,23 +926,43 @@ def rehearse(
         names = [f"learner{i + 1}" for i in range(count)]
         everyone = (["alone"] if alone else []) + names
         password = secrets.token_urlsafe(12)
-        ports = free_ports(3)
         is_root = hasattr(os, "geteuid") and os.geteuid() == 0
         config = scratch / "jupyterhub_config.py"
-        config.write_text(hub_config(scratch, ports, everyone, password, Path(proxy).resolve(), shared_cache, is_root))
         model, building = None, None
         if stand_in:
             say("Building lesson 01's network at its starting weights, for lesson 02 to load ...")
             building = stand_in_model(scratch, processes, cell_timeout, commit)  # while the hub starts
-        hub_url = f"http://{LOOPBACK}:{ports[0]}"
-        say(f"Starting JupyterHub on {hub_url} ...")
-        hub = processes.start([sys.executable, "-m", "jupyterhub", "-f", str(config)], scratch / "hub.log", cwd=scratch)
         import requests
 
-        def answers() -> bool:
-            return requests.get(f"{hub_url}/hub/api", timeout=5).ok
+        log = scratch / "hub.log"
+        for attempt in range(3):
+            # Free ports are looked up, then taken by the hub: another process may take one in between (the
+            # other pytest worker starts servers and kernels), so a port in use means a new try on new ports.
+            ports = free_ports(3)
+            config.write_text(
+                hub_config(scratch, ports, everyone, password, Path(proxy).resolve(), shared_cache, is_root)
+            )
+            hub_url = f"http://{LOOPBACK}:{ports[0]}"
+            say(f"Starting JupyterHub on {hub_url} ...")
+            offset = log.stat().st_size if log.exists() else 0
+            hub = processes.start([sys.executable, "-m", "jupyterhub", "-f", str(config)], log, cwd=scratch)
 
-        wait_for("JupyterHub to answer", answers, 90, alive=lambda: hub.poll() is None)
+            def taken(offset: int = offset) -> bool:
+                return "EADDRINUSE" in log.read_bytes()[offset:].decode(errors="replace")
+
+            def answers(url: str = hub_url) -> bool:
+                return requests.get(f"{url}/hub/api", timeout=5).ok
+
+            try:
+                wait_for("JupyterHub to answer", answers, 90, alive=lambda h=hub: h.poll() is None and not taken())
+                break
+            except RehearsalError:
+                if attempt == 2 or not taken():
+                    raise
+                say("A port the hub was given was taken meanwhile; starting it again on others ...")
+                hub.terminate()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    hub.wait(timeout=15)
         if building is not None:
             model = building()
         repo_url = f"file://{repo}"
