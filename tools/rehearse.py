@@ -29,6 +29,7 @@ import shutil
 import signal
 import socket
 import stat
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -1082,11 +1083,8 @@ END = "<!-- end of generated sizing table -->"
 
 
 def _median(values: list[float]) -> float | None:
-    values = sorted(v for v in values if v is not None)
-    if not values:
-        return None
-    middle = len(values) // 2
-    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+    """The median, or None when there is nothing to take it of."""
+    return statistics.median(values) if values else None
 
 
 def sizing_table(runs: list[dict]) -> str:
