@@ -254,6 +254,55 @@ def wait_for(
     raise RehearsalError(f"{what}: not within {timeout:.0f} s" + (f" (last error: {last})" if last else ""))
 
 
+def start_hub(
+    processes: Processes,
+    configured: Callable[[tuple[int, ...]], list[str]],
+    log: Path,
+    say: Callable[[str], None] = print,
+    tries: int = 3,
+    timeout: float = 90,
+    cwd: Path | None = None,
+) -> str:
+    """Start the hub on free ports (configured(ports) writes its config, returns its command); its URL.
+
+    Free ports are looked up, then taken by the hub: another process may take one in between (the other
+    pytest worker starts servers and kernels). The hub's log then says EADDRINUSE, and the hub is started
+    again on new ports, up to `tries` times; any other failure is raised at once.
+    """
+    import requests
+
+    for attempt in range(tries):
+        ports = free_ports(3)
+        command = configured(ports)
+        hub_url = f"http://{LOOPBACK}:{ports[0]}"
+        say(f"Starting JupyterHub on {hub_url} ...")
+        offset = log.stat().st_size if log.exists() else 0
+        hub = processes.start(command, log, cwd=cwd)
+
+        def taken(offset: int = offset) -> bool:
+            return "EADDRINUSE" in log.read_bytes()[offset:].decode(errors="replace")
+
+        def answers(url: str = hub_url) -> bool:
+            return requests.get(f"{url}/hub/api", timeout=5).ok
+
+        try:
+            wait_for("JupyterHub to answer", answers, timeout, alive=lambda h=hub: h.poll() is None and not taken())
+            return hub_url
+        except RehearsalError:
+            if not taken():
+                raise
+            if attempt == tries - 1:
+                raise RehearsalError(
+                    f"JupyterHub could not start: a port it was given was taken by another process, {tries} times "
+                    f"running (its log: {log})"
+                ) from None
+            say("A port the hub was given was taken meanwhile; starting it again on others ...")
+            hub.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                hub.wait(timeout=15)
+    raise RehearsalError("JupyterHub did not start")  # not reached: the last try returns or raises
+
+
 # ----------------------------------------------------------------------------------------------
 # A kernel over Jupyter's kernel protocol (JSON messages on the server's websocket)
 # ----------------------------------------------------------------------------------------------
@@ -933,37 +982,14 @@ def rehearse(
         if stand_in:
             say("Building lesson 01's network at its starting weights, for lesson 02 to load ...")
             building = stand_in_model(scratch, processes, cell_timeout, commit)  # while the hub starts
-        import requests
 
-        log = scratch / "hub.log"
-        for attempt in range(3):
-            # Free ports are looked up, then taken by the hub: another process may take one in between (the
-            # other pytest worker starts servers and kernels), so a port in use means a new try on new ports.
-            ports = free_ports(3)
+        def configured(ports: tuple[int, ...]) -> list[str]:
             config.write_text(
                 hub_config(scratch, ports, everyone, password, Path(proxy).resolve(), shared_cache, is_root)
             )
-            hub_url = f"http://{LOOPBACK}:{ports[0]}"
-            say(f"Starting JupyterHub on {hub_url} ...")
-            offset = log.stat().st_size if log.exists() else 0
-            hub = processes.start([sys.executable, "-m", "jupyterhub", "-f", str(config)], log, cwd=scratch)
+            return [sys.executable, "-m", "jupyterhub", "-f", str(config)]
 
-            def taken(offset: int = offset) -> bool:
-                return "EADDRINUSE" in log.read_bytes()[offset:].decode(errors="replace")
-
-            def answers(url: str = hub_url) -> bool:
-                return requests.get(f"{url}/hub/api", timeout=5).ok
-
-            try:
-                wait_for("JupyterHub to answer", answers, 90, alive=lambda h=hub: h.poll() is None and not taken())
-                break
-            except RehearsalError:
-                if attempt == 2 or not taken():
-                    raise
-                say("A port the hub was given was taken meanwhile; starting it again on others ...")
-                hub.terminate()
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    hub.wait(timeout=15)
+        hub_url = start_hub(processes, configured, scratch / "hub.log", say, cwd=scratch)
         if building is not None:
             model = building()
         repo_url = f"file://{repo}"

@@ -94,6 +94,108 @@ def test_stop_ends_every_process_started_and_their_children_within_its_bounds(tm
     assert not [pid for pid in children if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
 
 
+#: A stand-in hub: the first time the port it is given is "taken" (as configurable-http-proxy logs it), after
+#: that it answers /hub/api on it; how often it was started is counted in a file beside its log.
+FAKE_HUB = """
+import http.server, pathlib, sys, time
+port, count = int(sys.argv[1]), pathlib.Path(sys.argv[2])
+starts = int(count.read_text()) + 1 if count.exists() else 1
+count.write_text(str(starts))
+if starts <= int(sys.argv[3]):
+    print(f"Error: listen EADDRINUSE: address already in use 127.0.0.1:{port}", flush=True)
+    time.sleep(300)
+class Api(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200 if self.path == "/hub/api" else 404)
+        self.end_headers()
+http.server.HTTPServer(("127.0.0.1", port), Api).serve_forever()
+"""
+
+
+@pytest.mark.parametrize(("taken", "tries"), [(0, 3), (1, 3), (2, 3)])
+def test_a_hub_port_taken_before_the_hub_binds_it_means_new_ports_and_another_start(tmp_path, taken, tries):
+    processes, said, count = rehearse.Processes(), [], tmp_path / "starts"
+
+    def configured(ports):
+        return [sys.executable, "-c", FAKE_HUB, str(ports[0]), str(count), str(taken)]
+
+    try:
+        url = rehearse.start_hub(processes, configured, tmp_path / "hub.log", said.append, tries=tries, timeout=30)
+    finally:
+        processes.stop(grace=1)
+    assert int(count.read_text()) == taken + 1
+    assert url == said[-1].removeprefix("Starting JupyterHub on ").removesuffix(" ...")
+    assert sum("taken meanwhile" in line for line in said) == taken
+
+
+def test_a_hub_whose_ports_stay_taken_fails_after_its_tries_and_another_failure_at_once(tmp_path):
+    processes, count = rehearse.Processes(), tmp_path / "starts"
+
+    def configured(ports):
+        return [sys.executable, "-c", FAKE_HUB, str(ports[0]), str(count), "5"]
+
+    try:
+        with pytest.raises(rehearse.RehearsalError, match="a port it was given was taken by another process, 2 times"):
+            rehearse.start_hub(processes, configured, tmp_path / "hub.log", lambda _: None, tries=2, timeout=30)
+        assert count.read_text() == "2"
+        # A hub that fails for another reason is not started again.
+        start = time.monotonic()
+        with pytest.raises(rehearse.RehearsalError, match="the process exited first"):
+            rehearse.start_hub(processes, lambda p: [sys.executable, "-c", "raise SystemExit(1)"], tmp_path / "x.log")
+        assert time.monotonic() - start < 20
+    finally:
+        processes.stop(grace=1)
+
+
+class FakeLearner:
+    """A learner whose hub steps succeed at once, except the one named in `fails_at`."""
+
+    def __init__(self, name, fails_at=None):
+        self.name, self.fails_at, self.ran = name, fails_at, []
+
+    def _step(self, step):
+        if step == self.fails_at:
+            raise rehearse.RehearsalError(f"{self.name}: {step} went wrong")
+
+    def log_in(self):
+        return 403 if self.fails_at == "log_in" else 302
+
+    def start_server(self):
+        self._step("start_server")
+
+    def pull(self, *args):
+        self._step("pull")
+
+    def run_lesson(self, stem, expected, timeout):
+        self._step(stem)
+        time.sleep(0.2)  # the others are still running when one fails
+        self.ran.append(stem)
+        return rehearse.LessonRun(stem, stopped=stem == "01_mnist" and self.fails_at == "stopped")
+
+
+@pytest.mark.parametrize("fails_at", ["log_in", "start_server", "pull", "01_mnist", "02_inference", "stopped"])
+def test_one_learners_failure_is_reported_and_the_rest_of_the_class_goes_on(tmp_path, fails_at):
+    import concurrent.futures
+    import threading
+
+    learners = [FakeLearner("learner1"), FakeLearner("learner2", fails_at), FakeLearner("learner3")]
+    barrier, cancelled, stems = threading.Barrier(3), threading.Event(), ["01_mnist", "02_inference"]
+    args = ("file:///repo", "main", stems, {s: {} for s in stems}, 60, barrier, None, tmp_path, cancelled)
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda learner: rehearse.one_learner(learner, *args), learners))
+    for learner, result in zip(learners, results, strict=True):
+        if learner.fails_at is None:
+            assert result.failure is None and learner.ran == stems, learner.name
+            assert [run.stem for run in result.lessons] == stems
+    failed = results[1]
+    if fails_at == "stopped":
+        # A lesson whose cell failed stops that learner's later lessons, which need what it makes.
+        assert failed.failure is None and [run.stem for run in failed.lessons] == ["01_mnist"]
+    else:
+        assert failed.failure.startswith("RehearsalError: ")
+        assert learners[1].ran == (stems[: stems.index(fails_at)] if fails_at in stems else [])
+
+
 def test_a_step_that_never_happens_fails_naming_it():
     with pytest.raises(rehearse.RehearsalError, match="the thing to happen: not within 1 s"):
         rehearse.wait_for("the thing to happen", lambda: False, 1, interval=0.1)
