@@ -1,0 +1,161 @@
+"""Lesson 03's training made cheaper: narrower convolutions or fewer epochs, against its 99% floor.
+
+`python -m benchmarks.run --only widths` (part of `make bench`, about 15 minutes). Lesson 03 has a
+budget (benchmarks/lessons.py) and a floor: CI requires its first network's `val_accuracy` to be at
+least 0.99 on every backend and processor. Its two `fit` calls are most of its time, so this study
+trains the lesson's own recipe (its `convnet_layers()`, `optimizer()`, epochs and batch size,
+executed from its source) and variants that cost less: fewer filters in each convolution, or one
+epoch fewer under the same schedule. Each candidate is trained with each seed; the seeds take the
+place of rounds, so every round runs every candidate once and a time ratio is taken within a round.
+
+The score is the lesson's own `val_accuracy` after the last epoch, the figure its floor is about.
+Nothing is chosen on it here that the lesson reports: the lesson keeps its recipe unless a candidate
+is both within its budget and clearly above the floor, and its honest test stays the held-back half
+of the new handwriting.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+
+from benchmarks import runner
+from tools.lessons import lessons
+
+#: The lesson whose training is studied: the one that defines convnet_layers() and optimizer().
+LESSON = next((each for each in lessons() if any("def convnet_layers():" in cell for cell in each.code)), None)
+SEEDS = (42, 1, 2)
+SEED_ENV = "MNIST_LESSON_STUDY_SEED"
+#: The lesson's first network's floor on `val_accuracy`, as its stored notebook's nbval_minimum says.
+FLOOR = 0.99
+#: Each candidate: (filters of the first convolution, filters of the second, epochs); None keeps the lesson's.
+CANDIDATES = {
+    "the lesson's": (None, None, None),
+    "first convolution 16 filters": (16, None, None),
+    "16 and 32 filters": (16, 32, None),
+    "one epoch fewer": (None, None, -1),
+}
+REFERENCE = "the lesson's"
+
+
+def lesson_code() -> tuple[str, str]:
+    """The lesson's code that defines convnet_layers(), and its cell that sets up training (before compile)."""
+    if LESSON is None:
+        raise SystemExit("no lesson defines convnet_layers(): there is no convnet to study")
+    layers_cell = next(c for c in LESSON.code if "def convnet_layers():" in c)
+    setup_cell = next(c for c in LESSON.code if "def optimizer():" in c)
+    return layers_cell.split("\n\n\n# ")[0], setup_cell.split("model.compile(")[0]
+
+
+def narrower(code: str, first: int | None, second: int | None) -> str:
+    """The lesson's convnet_layers() with other filter counts in its two Conv2D layers, in order."""
+    if first is None and second is None:
+        return code
+    marks = [i for i in range(len(code)) if code.startswith("Conv2D(filters=", i)]
+    if len(marks) != 2:
+        raise SystemExit(f"expected two Conv2D(filters=...) in lesson 03's convnet_layers(), found {len(marks)}")
+    for mark, filters in reversed(list(zip(marks, (first, second), strict=True))):
+        if filters is not None:
+            start = mark + len("Conv2D(filters=")
+            end = code.index(",", start)
+            code = code[:start] + str(filters) + code[end:]
+    return code
+
+
+def train(candidate: str) -> dict:
+    """Train one candidate as the lesson trains its first network; its fit time and last val_accuracy."""
+    from mnist_lesson.repro import reproducible
+
+    reproducible(seed=int(os.environ.get(SEED_ENV, SEEDS[0])))
+    import keras
+    import numpy as np
+
+    from mnist_lesson.data import load_mnist
+
+    (x_train, y_train), (x_valid, y_valid) = load_mnist()
+    scope = {"keras": keras, "layers": keras.layers, "np": np, "num_categories": 10}
+    scope["x_train"] = x_train.reshape(-1, 28, 28, 1).astype("float32") / 255
+    x_valid = x_valid.reshape(-1, 28, 28, 1).astype("float32") / 255
+    y_train, y_valid = keras.utils.to_categorical(y_train, 10), keras.utils.to_categorical(y_valid, 10)
+    first, second, fewer = CANDIDATES[candidate]
+    layers_code, setup = lesson_code()
+    exec(narrower(layers_code, first, second), scope)  # the lesson's convnet_layers(), filters changed or not
+    exec(setup, scope)  # its epochs, batch size, steps and optimizer()
+    if fewer:
+        # The schedule spans all the steps, as the lesson's does: fewer epochs, fewer steps.
+        scope["epochs"] += fewer
+        scope["steps"] = scope["epochs"] * int(np.ceil(len(x_train) / scope["batch_size"]))
+    model = keras.Sequential([keras.Input(shape=(28, 28, 1)), *scope["convnet_layers"]()])
+    model.compile(optimizer=scope["optimizer"](), loss="categorical_crossentropy", metrics=["accuracy"])
+    start = time.perf_counter()
+    history = model.fit(
+        scope["x_train"],
+        y_train,
+        epochs=scope["epochs"],
+        batch_size=scope["batch_size"],
+        validation_data=(x_valid, y_valid),
+        verbose=0,
+    )
+    fit_s = time.perf_counter() - start
+    return {
+        "fit_s": fit_s,
+        "val_accuracy": float(history.history["val_accuracy"][-1]),
+        "params": float(model.count_params()),
+        "epochs": float(scope["epochs"]),
+    }
+
+
+WORKLOADS = {name: (lambda name=name: train(name)) for name in CANDIDATES}
+
+
+def run(repeat: int, env: dict) -> dict:  # noqa: ARG001 (the seeds, not rounds, repeat it)
+    """Every candidate once per seed, seed after seed; fit times as ratios to the lesson's within each seed."""
+    own = LESSON.own_backend
+    done = []
+    for seed in SEEDS:
+        print(f"seed {seed}", file=sys.stderr)
+        env_of = {"KERAS_BACKEND": own, SEED_ENV: str(seed)}
+        found = {name: runner.measure(runner.Measurement("widths", name, name, env_of), env) for name in CANDIDATES}
+        done.append({"date": time.strftime("%Y-%m-%d"), "seed": seed} | found)
+        runner.RESULTS.mkdir(parents=True, exist_ok=True)
+        (runner.RESULTS / "widths.rounds.json").write_text(json.dumps(done, indent=1) + "\n")  # kept if a seed fails
+    result = {"date": done[0]["date"], "rounds": len(SEEDS), "lesson": LESSON.stem, "seeds": list(SEEDS)}
+    result |= {"backend": own, "floor": FLOOR, "candidates": {}}
+    for name in CANDIDATES:
+        result["candidates"][name] = {
+            "params": int(done[0][name]["params"]),
+            "epochs": int(done[0][name]["epochs"]),
+            "fit_s": runner.summary([r[name]["fit_s"] for r in done]),
+            "over_lesson": statistics.median(runner.within_rounds(done, name, REFERENCE, "fit_s")),
+            "val_accuracy": [r[name]["val_accuracy"] for r in done],
+        }
+    return result
+
+
+def table(result: dict) -> str:
+    """Each candidate: its size, fit time and ratio to the lesson's, val_accuracy per seed, and the floor."""
+    seeds = result["seeds"]
+    lines = [
+        "| training | parameters | epochs | one fit, s (median, min–max) | × the lesson's | "
+        + " | ".join(f"val_accuracy, seed {s}" for s in seeds)
+        + f" | all ≥ {result['floor']}? |",
+        "|---|---|---|---|---|" + "---|" * len(seeds) + "---|",
+    ]
+    for name, row in result["candidates"].items():
+        t = row["fit_s"]
+        scores = row["val_accuracy"]
+        lines.append(
+            f"| {name} | {row['params']:,} | {row['epochs']} | {t['median']:.0f} ({t['min']:.0f}–{t['max']:.0f}) "
+            f"| {row['over_lesson']:.2f}× | "
+            + " | ".join(f"{v:.4f}" for v in scores)
+            + f" | {'yes' if min(scores) >= result['floor'] else '**no**'} (lowest {min(scores):.4f}) |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    if not runner.workload_main(WORKLOADS):
+        sys.exit("run the study with `python -m benchmarks.run --only widths`")
