@@ -15,6 +15,8 @@ pytest_plugins = ["pytester"]
 
 #: The cache `make data` fills, read before any test points the override elsewhere.
 REAL_CACHE = data.default_cache_path()
+#: What the course's variables were when a test started (pytest_runtest_setup), checked after its teardown.
+_ENVIRONMENT = pytest.StashKey[dict]()
 
 
 def require_real_cache() -> None:
@@ -24,6 +26,32 @@ def require_real_cache() -> None:
     if os.environ.get("MNIST_LESSON_REQUIRE_DATA"):
         pytest.fail(f"no MNIST cache at {REAL_CACHE}: run `make data` first")
     pytest.skip(f"no MNIST cache at {REAL_CACHE} (run `make data`)")
+
+
+def _course_environment() -> dict[str, str]:
+    """The variables the course's own processes read: the backend, and the course's own settings."""
+    return {k: v for k, v in os.environ.items() if k == "KERAS_BACKEND" or k.startswith("MNIST_LESSON_")}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    item.stash[_ENVIRONMENT] = _course_environment()
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Fail a test that leaves the course's variables changed, after every fixture (monkeypatch too) is undone.
+
+    Later tests, and every process they start (a kernel, a hub, a lesson), would inherit the change: a test
+    that ran main() of a tool which picks TensorFlow once made a later rehearsal build lesson 01 on it.
+    """
+    result = yield
+    before, after = item.stash.get(_ENVIRONMENT, None), _course_environment()
+    if before is not None and before != after:
+        changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+        raise AssertionError(f"{item.nodeid} left these environment variables changed: {changed}; use monkeypatch")
+    return result
 
 
 @pytest.fixture

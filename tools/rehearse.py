@@ -791,7 +791,10 @@ def stand_in_model(scratch: Path, processes: Processes, timeout: float, commit: 
     args = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--output", "ran.ipynb"]
     args += [f"--ExecutePreprocessor.timeout={int(timeout)}", str(notebook)]
     log = scratch / "stand-in" / "nbconvert.log"
-    made = processes.start(args, log, cwd=notebook.parent)  # the lessons find their files from anywhere
+    # Lesson 01 picks its own backend here, as in the learners' kernels (the hub passes them no KERAS_BACKEND):
+    # a network saved under another backend would load in lesson 02 with a warning its stored outputs lack.
+    env = {name: value for name, value in os.environ.items() if name != "KERAS_BACKEND"}
+    made = processes.start(args, log, cwd=notebook.parent, env=env)  # the lessons find their files from anywhere
 
     def built() -> Path:
         try:

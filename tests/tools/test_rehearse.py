@@ -361,6 +361,22 @@ def test_the_course_learners_pull_is_this_checkout_uncommitted_changes_included(
         rehearse.lesson_at(commit, "99_nothing")
 
 
+def test_lesson_01s_stand_in_picks_its_own_backend_whatever_the_rehearsal_was_started_with(tmp_path, monkeypatch):
+    started = {}
+
+    class Recorded(rehearse.Processes):
+        def start(self, args, log, **kwargs):
+            started.update(kwargs, args=args)
+            return subprocess.Popen(["true"])
+
+    monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
+    commit = rehearse.snapshot(tmp_path)[2]
+    rehearse.stand_in_model(tmp_path, Recorded(), 60, commit)
+    # The learners' kernels get no KERAS_BACKEND from the hub: lesson 01's first cell chooses, here as there.
+    assert "KERAS_BACKEND" not in started["env"] and started["env"]["PATH"] == os.environ["PATH"]
+    assert "--execute" in started["args"]
+
+
 def _code_cells(stem: str) -> list:
     nb = nbformat.read(rehearse.CHECKOUT / "notebooks" / f"{stem}.ipynb", as_version=4)
     return [cell for cell in nb.cells if cell.cell_type == "code"]
