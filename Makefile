@@ -172,7 +172,7 @@ check-pairs: $(STAMP) ## Fail if a .md and its .ipynb disagree, lack a partner, 
 spread: data torch ## Execute every lesson under every configuration; how far each stored output moves (docs/checks.md)
 	$(BIN)/python -m tools.measure_spread
 
-bench: data torch ## Each lesson's headless time against its budget; lesson 01 and lesson 03's convnet per backend; lesson 03 trained cheaper against its floor; the augmentation study (docs/design.md)
+bench: data torch ## Each lesson's headless time against its budget; lesson 01 and lesson 03's convnet per backend; lesson 03 trained cheaper against its floor; lesson 04 per backend; the augmentation study (docs/design.md)
 	$(BIN)/python -m benchmarks.run
 
 clean: ## Remove .venv, caches and generated scratch files (not the data cache, not committed figures)

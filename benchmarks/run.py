@@ -4,6 +4,7 @@
     python -m benchmarks.run --only lessons     # each lesson's headless time against its budget (about 10 min)
     python -m benchmarks.run --only augmentation  # how lesson 03's augmentation was chosen (about 20 min)
     python -m benchmarks.run --only widths      # lesson 03 made cheaper, against its 99% floor (about 15 min)
+    python -m benchmarks.run --only learning    # lesson 04 on each backend (about 5 min)
     python -m benchmarks.run --docs             # only rewrite the docs' tables from the saved results
 
 Each benchmark's summary goes to benchmarks/results/NAME.json (committed: the docs' tables are
@@ -19,11 +20,18 @@ import os
 import re
 import sys
 
-from benchmarks import augmentation, convnet, dense, lessons, runner, widths
+from benchmarks import augmentation, convnet, dense, learning, lessons, runner, widths
 from mnist_lesson.paths import CHECKOUT
 
 #: Each benchmark: its module, and how it turns its saved summary into the table the docs show.
-BENCHMARKS = {"lessons": lessons, "dense": dense, "convnet": convnet, "augmentation": augmentation, "widths": widths}
+BENCHMARKS = {
+    "lessons": lessons,
+    "dense": dense,
+    "convnet": convnet,
+    "augmentation": augmentation,
+    "widths": widths,
+    "learning": learning,
+}
 #: The page a benchmark's table is generated into, unless its module names another (PAGE).
 PAGE = CHECKOUT / "docs" / "performance.md"
 PAGES = sorted({getattr(module, "PAGE", PAGE) for module in BENCHMARKS.values()})
