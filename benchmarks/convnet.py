@@ -62,9 +62,7 @@ WORKLOADS = {"epoch": workload_epoch}
 def run(repeat: int, env: dict, backends: tuple[str, ...] = BACKENDS) -> dict:
     """One epoch per backend, `repeat` alternating rounds; medians and ratios to the lesson's own backend."""
     own = LESSON.own_backend
-    backends = [own, *(b for b in backends if b != own)]
-    measured = [runner.Measurement("convnet", "epoch", b, {"KERAS_BACKEND": b}) for b in backends]
-    done = runner.rounds(measured, repeat, env, "convnet")
+    backends, done = runner.backend_rounds("convnet", "epoch", own, backends, repeat, env)
     result = {"date": done[0]["date"], "rounds": repeat, "lesson": LESSON.stem, "own_backend": own, "backends": {}}
     for backend in backends:
         times = [r[backend]["epoch_s"] for r in done]

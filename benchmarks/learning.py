@@ -49,9 +49,7 @@ WORKLOADS = {"lesson": workload_lesson}
 def run(repeat: int, env: dict, backends: tuple[str, ...] = BACKENDS) -> dict:
     """The lesson on every backend, `repeat` alternating rounds; medians, and ratios to its own backend's."""
     own = LESSON.own_backend
-    backends = [own, *(b for b in backends if b != own)]
-    measured = [runner.Measurement("learning", "lesson", b, {"KERAS_BACKEND": b}) for b in backends]
-    done = runner.rounds(measured, repeat, env, "learning")
+    backends, done = runner.backend_rounds("learning", "lesson", own, backends, repeat, env)
     result = {"date": done[0]["date"], "rounds": repeat, "lesson": LESSON.stem, "own_backend": own, "backends": {}}
     for backend in backends:
         result["backends"][backend] = {

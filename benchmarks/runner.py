@@ -18,7 +18,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from mnist_lesson.paths import CHECKOUT
@@ -64,6 +64,15 @@ def rounds(measurements: list[Measurement], repeat: int, base_env: Mapping[str, 
         RESULTS.mkdir(parents=True, exist_ok=True)
         (RESULTS / f"{save_as}.rounds.json").write_text(json.dumps(done, indent=1) + "\n")  # kept if a round fails
     return done
+
+
+def backend_rounds(
+    module: str, workload: str, own: str, backends: Sequence[str], repeat: int, base_env: Mapping[str, str]
+) -> tuple[list[str], list[dict]]:
+    """A workload under every backend once per round, the lesson's own first; the backends in that order, the rounds."""
+    ordered = [own, *(b for b in backends if b != own)]
+    measured = [Measurement(module, workload, b, {"KERAS_BACKEND": b}) for b in ordered]
+    return ordered, rounds(measured, repeat, base_env, module)
 
 
 def summary(values: list[float]) -> dict:

@@ -20,6 +20,16 @@ def test_rounds_alternate_every_measurement_and_save_each_round(monkeypatch, tmp
     assert len(json.loads((tmp_path / "demo.rounds.json").read_text())) == 3
 
 
+def test_backend_rounds_run_the_lessons_own_backend_first_in_every_round(monkeypatch, tmp_path):
+    monkeypatch.setattr(runner, "RESULTS", tmp_path)
+    seen = []
+    monkeypatch.setattr(runner, "measure", lambda m, env: seen.append((m.label, m.env["KERAS_BACKEND"])) or {})
+    backends, done = runner.backend_rounds("convnet", "epoch", "tensorflow", ("jax", "tensorflow", "torch"), 2, {})
+    assert backends == ["tensorflow", "jax", "torch"] and len(done) == 2
+    assert seen == [(b, b) for b in backends] * 2
+    assert (tmp_path / "convnet.rounds.json").exists()
+
+
 def test_ratios_are_taken_within_each_round():
     done = [{"a": {"s": 10.0}, "b": {"s": 5.0}}, {"a": {"s": 30.0}, "b": {"s": 10.0}}]  # the machine slowed down
     assert runner.within_rounds(done, "a", "b", "s") == [2.0, 3.0]
