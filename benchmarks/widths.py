@@ -18,19 +18,30 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import statistics
 import sys
 import time
 
 from benchmarks import runner
-from tools.lessons import lessons
 
-#: The lesson whose training is studied: the one that defines convnet_layers() and optimizer().
-LESSON = next((each for each in lessons() if any("def convnet_layers():" in cell for cell in each.code)), None)
+# The lesson studied and its recipe's code are the convnet benchmark's: the lesson that defines convnet_layers().
+from benchmarks.convnet import LESSON, lesson_recipe
+
 SEEDS = (42, 1, 2)
 SEED_ENV = "MNIST_LESSON_STUDY_SEED"
-#: The lesson's first network's floor on `val_accuracy`, as its stored notebook's nbval_minimum says.
-FLOOR = 0.99
+
+
+def floor() -> float:
+    """The first network's floor on `val_accuracy`: the first nbval_minimum for it in the lesson's stored notebook."""
+    cells = json.loads(LESSON.notebook.read_text())["cells"]
+    return next(
+        c["metadata"]["nbval_minimum"]["val_accuracy"]
+        for c in cells
+        if "val_accuracy" in c["metadata"].get("nbval_minimum", {})
+    )
+
+
 #: Each candidate: (filters of the first convolution, filters of the second, epochs); None keeps the lesson's.
 CANDIDATES = {
     "the lesson's": (None, None, None),
@@ -41,27 +52,16 @@ CANDIDATES = {
 REFERENCE = "the lesson's"
 
 
-def lesson_code() -> tuple[str, str]:
-    """The lesson's code that defines convnet_layers(), and its cell that sets up training (before compile)."""
-    if LESSON is None:
-        raise SystemExit("no lesson defines convnet_layers(): there is no convnet to study")
-    layers_cell = next(c for c in LESSON.code if "def convnet_layers():" in c)
-    setup_cell = next(c for c in LESSON.code if "def optimizer():" in c)
-    return layers_cell.split("\n\n\n# ")[0], setup_cell.split("model.compile(")[0]
-
-
 def narrower(code: str, first: int | None, second: int | None) -> str:
     """The lesson's convnet_layers() with other filter counts in its two Conv2D layers, in order."""
     if first is None and second is None:
         return code
-    marks = [i for i in range(len(code)) if code.startswith("Conv2D(filters=", i)]
-    if len(marks) != 2:
-        raise SystemExit(f"expected two Conv2D(filters=...) in lesson 03's convnet_layers(), found {len(marks)}")
-    for mark, filters in reversed(list(zip(marks, (first, second), strict=True))):
+    found = list(re.finditer(r"Conv2D\(filters=(\d+)", code))
+    if len(found) != 2:
+        raise SystemExit(f"expected two Conv2D(filters=...) in lesson 03's convnet_layers(), found {len(found)}")
+    for match, filters in reversed(list(zip(found, (first, second), strict=True))):
         if filters is not None:
-            start = mark + len("Conv2D(filters=")
-            end = code.index(",", start)
-            code = code[:start] + str(filters) + code[end:]
+            code = code[: match.start(1)] + str(filters) + code[match.end(1) :]
     return code
 
 
@@ -81,7 +81,7 @@ def train(candidate: str) -> dict:
     x_valid = x_valid.reshape(-1, 28, 28, 1).astype("float32") / 255
     y_train, y_valid = keras.utils.to_categorical(y_train, 10), keras.utils.to_categorical(y_valid, 10)
     first, second, fewer = CANDIDATES[candidate]
-    layers_code, setup = lesson_code()
+    layers_code, setup = lesson_recipe()  # the same code the convnet benchmark trains
     exec(narrower(layers_code, first, second), scope)  # the lesson's convnet_layers(), filters changed or not
     exec(setup, scope)  # its epochs, batch size, steps and optimizer()
     if fewer:
@@ -123,7 +123,7 @@ def run(repeat: int, env: dict) -> dict:  # noqa: ARG001 (the seeds, not rounds,
         runner.RESULTS.mkdir(parents=True, exist_ok=True)
         (runner.RESULTS / "widths.rounds.json").write_text(json.dumps(done, indent=1) + "\n")  # kept if a seed fails
     result = {"date": done[0]["date"], "rounds": len(SEEDS), "lesson": LESSON.stem, "seeds": list(SEEDS)}
-    result |= {"backend": own, "floor": FLOOR, "candidates": {}}
+    result |= {"backend": own, "floor": floor(), "candidates": {}}
     for name in CANDIDATES:
         result["candidates"][name] = {
             "params": int(done[0][name]["params"]),

@@ -11,7 +11,7 @@ from benchmarks import widths
 
 def built(first, second) -> keras.Model:
     """The lesson's convnet with the given filter counts (None keeps the lesson's)."""
-    layers_code, _ = widths.lesson_code()
+    layers_code, _ = widths.lesson_recipe()
     scope = {"keras": keras, "layers": keras.layers, "np": np, "num_categories": 10}
     exec(widths.narrower(layers_code, first, second), scope)
     return keras.Sequential([keras.Input(shape=(28, 28, 1)), *scope["convnet_layers"]()])
@@ -29,6 +29,10 @@ def test_narrower_changes_only_the_filters_it_is_given(first, second):
     lesson = [layer.filters for layer in built(None, None).layers if isinstance(layer, keras.layers.Conv2D)]
     assert [c.filters for c in convolutions] == [first or lesson[0], second or lesson[1]]
     assert all(c.kernel_size == (3, 3) for c in convolutions)
+
+
+def test_the_floor_is_the_one_the_lessons_stored_notebook_checks():
+    assert widths.floor() == 0.99
 
 
 def test_a_convnet_without_two_convolutions_is_refused_with_a_reason():
