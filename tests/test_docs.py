@@ -1,4 +1,4 @@
-"""The README and docs/: a short README for learners that lists every lesson, and links that lead somewhere."""
+"""The README and docs/: a short README for learners, generated lesson tables, links that lead somewhere."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ from pathlib import Path
 import pytest
 
 from mnist_lesson.paths import CHECKOUT
+from tools import lessons as registry
 from tools.lessons import lessons
 
 README = CHECKOUT / "README.md"
-INDEX = CHECKOUT / "docs" / "index.md"
-#: A row of a lesson table: "| [NN · Title](PREFIXnotebooks/NN_topic.ipynb) | what you do |".
-ROW = re.compile(r"^\| \[(\d\d) · ([^\]]+)\]\(((?:\.\./)?)notebooks/([^)\s]+)\.ipynb\) \| (.+) \|$", re.MULTILINE)
+README_CAP = 8 * 1024
 #: A Markdown link or image to a file of the repository (not a web address, not an anchor on the same page).
 LINK = re.compile(r"\]\((?!https?://|mailto:|#)([^)\s]+)\)")
 PAGES = [
@@ -31,23 +30,25 @@ def lesson_title(md: Path) -> str:
 
 
 def test_the_readme_is_short_and_shows_the_command_ci_runs():
-    assert len(README.read_bytes()) < 8 * 1024, "the README is for learners: move the rest to docs/"
+    assert len(README.read_bytes()) < README_CAP, "the README is for learners: move the rest to docs/"
     blocks = re.findall(r"^```\w*\n(.*?)^```", README.read_text(), re.MULTILINE | re.DOTALL)
     assert any(re.match(r"make test\b", line) for block in blocks for line in block.splitlines())
 
 
-@pytest.mark.parametrize("page, prefix", [(README, ""), (INDEX, "../")], ids=["README", "docs-index"])
-def test_each_lesson_table_lists_every_lesson_in_order_under_its_own_title(page, prefix):
-    rows = ROW.findall(page.read_text())
-    assert [stem for _, _, _, stem, _ in rows] == [each.stem for each in lessons()]
-    for (number, title, found_prefix, stem, _), each in zip(rows, lessons()):
-        assert found_prefix == prefix, f"{page.name} links {stem} as {found_prefix}notebooks/, not {prefix}notebooks/"
-        assert (number, title) == (stem[:2], lesson_title(each.md)), f"{page.name}'s row for {stem}"
+def test_the_lesson_tables_are_what_the_lessons_front_matter_generates():
+    stale = registry.write_tables(lessons(), check=True)
+    assert not stale, f"stale lesson tables in {[p.name for p in stale]}: run `{registry.TABLES_COMMAND}`"
 
 
-def test_the_readme_and_the_home_page_say_the_same_of_each_lesson():
-    readme = [(title, what) for _, title, _, _, what in ROW.findall(README.read_text())]
-    assert readme == [(title, what) for _, title, _, _, what in ROW.findall(INDEX.read_text())]
+@pytest.mark.parametrize("each", lessons(), ids=lambda each: each.stem)
+def test_a_lessons_declared_title_is_the_one_its_first_heading_gives(each):
+    assert each.declared.title == lesson_title(each.md), f"{each.md.name}: its front matter's title and its heading"
+
+
+def test_the_readme_has_room_for_another_lesson_with_the_longest_summary_allowed():
+    longest_title = max(len(each.declared.title.encode()) for each in lessons())
+    row = len("| [NN · ](notebooks/NN_a_new_topic.ipynb) |  |\n".encode()) + longest_title + registry.SUMMARY_LIMIT
+    assert len(README.read_bytes()) + row < README_CAP, "a new lesson's row would not fit: shorten the README"
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(CHECKOUT)) for p in PAGES])

@@ -5,6 +5,11 @@ the tests, the benchmarks, the website build and the spread tool. A lesson is a 
 ``notebooks/NN_topic.md`` / ``NN_topic.ipynb``; everything else about it is read from its own
 text, so adding a lesson means adding its pair and nothing here:
 
+* what it **declares** in its front matter (the ``mnist_lesson`` mapping of its Jupytext header): its
+  title and one-line summary for the lesson tables, its time budget, and what the browser test checks
+  of its outputs (``Declared``); the README's and the website's lesson tables are generated from it
+  (``python -m tools.lessons tables``);
+
 * its **own backend** is the one its first cell sets (``os.environ.setdefault("KERAS_BACKEND", …)``);
 * the lessons it **loads** a trained model from are those whose model it asks for
   (``ensure_trained_model()`` is lesson 01's; ``trained_model_path("NN_topic")`` names another);
@@ -14,12 +19,14 @@ text, so adding a lesson means adding its pair and nothing here:
 ``execute()`` is the one way the course's tools execute lessons outside nbval: in a scratch copy,
 in order, with the trained models redirected into scratch, so a learner's ``artifacts/`` is never
 touched. ``second_configuration_key()`` is what ``make test`` compares with the record of the last
-pass under the second configuration (docs/checks.md, "The second configuration").
+pass under the second configuration (docs/checks.md, "The second configuration"): it covers the lesson,
+the lessons it loads from, and the ``mnist_lesson`` modules they import, not the whole package.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
 import json
 import os
@@ -31,12 +38,15 @@ import tempfile
 import time
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cached_property
 from pathlib import Path
 
+import yaml
+
 from mnist_lesson.models import LESSON01, MODEL_ENV
 from mnist_lesson.paths import CHECKOUT, NOTEBOOKS
+from tools import plumbing
 
 #: What a lesson's files are called: two digits, an underscore, a topic (the only place this is spelled).
 LESSON_GLOB = "[0-9][0-9]_*"
@@ -70,9 +80,12 @@ AVX_ONLY = {"jax": {"XLA_FLAGS": "--xla_cpu_max_isa=AVX"}, "tensorflow": {"ONEDN
 NBVAL = ("--nbval", "--nbval-current-env", "--nbval-sanitize-with", str(CHECKOUT / "tests" / "nbval_sanitize.cfg"))
 #: Where `make test` records, per lesson, the inputs under which its second configuration last passed.
 RECORD = CHECKOUT / "tests" / "notebooks" / "second_configuration.json"
-#: What else a lesson's stored outputs depend on, besides the lesson and the lessons it loads from.
+#: The package the lessons import their helpers from, as the checkout holds it.
+PACKAGE = "mnist_lesson"
+PACKAGE_DIR = Path("src") / PACKAGE
+#: What else a lesson's stored outputs depend on, besides the lesson, the lessons it loads from, and the
+#: modules of PACKAGE they import.
 KEY_INPUTS = (
-    "src/mnist_lesson",  # the helpers the lessons import
     "tools/nbval_tolerance.py",  # how weight-dependent outputs are compared
     "tests/nbval_sanitize.cfg",  # what nbval hides before comparing
     "requirements.txt",  # every package of the environment, pinned
@@ -81,6 +94,122 @@ KEY_INPUTS = (
 
 #: The pytest options in pyproject.toml that decide how stored outputs are compared (part of the key).
 COMPARISON_OPTIONS = ("addopts", "nbval_tolerance")
+
+#: Where a lesson's declarations live: this key of its Jupytext header's `jupyter:` mapping.
+DECLARED_KEY = "mnist_lesson"
+#: A summary fits one line of the lesson tables; the README's cap (tests/test_docs.py) leaves room for this.
+SUMMARY_LIMIT = 160
+#: The README's and the website's home page, whose lesson tables `python -m tools.lessons tables` writes.
+TABLE_PAGES = ("README.md", "docs/index.md")
+#: The command that writes the lesson tables, as their markers name it.
+TABLES_COMMAND = "python -m tools.lessons tables"
+
+
+@dataclass(frozen=True)
+class BrowserCheck:
+    """One thing the browser test checks once a lesson has run: in the output of a code cell, or a figure.
+
+    A check names either `cell` (text the code cell contains) or `figure` (part of the address of a
+    Markdown image that must render once). Of a cell's output it checks any of: `contains` (text it
+    shows), `number` (a regular expression with one group, the number read from it) with `at_least`
+    and/or `below`, `images` (how many images it renders), `count` ({regular expression: how many times}).
+    """
+
+    cell: str | None = None
+    figure: str | None = None
+    contains: str | None = None
+    number: str | None = None
+    at_least: float | None = None
+    below: float | None = None
+    images: int | None = None
+    count: Mapping[str, int] | None = None
+
+    @classmethod
+    def read(cls, raw: object, where: str) -> BrowserCheck:
+        """A check from the front matter's mapping, or a ValueError saying what is wrong with it."""
+        known = [each.name for each in fields(cls)]
+        if not isinstance(raw, dict):
+            raise ValueError(f"{where} is {raw!r}: each browser check is a mapping of {', '.join(known)}")
+        unknown = sorted(set(raw) - set(known))
+        if unknown:
+            raise ValueError(f"{where} has unknown keys {unknown}: a browser check has {', '.join(known)}")
+        check = cls(**raw)
+        if (check.cell is None) == (check.figure is None):
+            raise ValueError(f"{where} needs exactly one of `cell` (text of a code cell) or `figure` (an image's name)")
+        for name in ("cell", "figure", "contains", "number"):
+            value = getattr(check, name)
+            if value is not None and not (isinstance(value, str) and value):
+                raise ValueError(f"{where}: `{name}` is {value!r}, not a text")
+        for name in ("at_least", "below"):
+            value = getattr(check, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+                raise ValueError(f"{where}: `{name}` is {value!r}, not a number (write 1e-4 as 0.0001)")
+        if (check.number is None) != (check.at_least is None and check.below is None):
+            raise ValueError(f"{where}: `number` and a bound (`at_least`, `below`) go together")
+        if check.number is not None and re.compile(check.number).groups != 1:
+            raise ValueError(f"{where}: `number` {check.number!r} needs exactly one group, around the number")
+        if check.count is not None and not isinstance(check.count, dict):
+            raise ValueError(f"{where}: `count` is {check.count!r}, not a mapping of regular expression to times")
+        counts = dict(check.count or {}) | ({} if check.images is None else {"images": check.images})
+        for name, times in counts.items():
+            if isinstance(times, bool) or not isinstance(times, int) or times < 0:
+                raise ValueError(f"{where}: {name!r} counts {times!r}, not a whole number")
+        if check.figure is not None and any(getattr(check, n) is not None for n in known[2:]):
+            raise ValueError(f"{where}: a `figure` check has nothing else; name a `cell` to check an output")
+        if check.cell is not None and all(getattr(check, n) is None for n in known[2:]):
+            raise ValueError(f"{where}: a `cell` check needs one of {', '.join(known[2:])}")
+        return check
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What a lesson declares in its front matter: the lesson tables' title and summary, budget, browser checks."""
+
+    title: str
+    summary: str
+    budget_s: float
+    browser: tuple[BrowserCheck, ...]
+
+    @classmethod
+    def read(cls, md: Path, text: str) -> Declared:
+        """The declarations in a lesson's .md text, or a ValueError saying what is missing or wrong."""
+        where = f"{md}'s front matter (jupyter: {DECLARED_KEY}:)"
+        found = re.match(r"---\n(.*?)\n---\n", text, re.DOTALL)
+        if found is None:
+            raise ValueError(f"{md} has no Jupytext header: copy an existing lesson's, between two `---` lines")
+        try:
+            header = yaml.safe_load(found.group(1)) or {}
+        except yaml.YAMLError as error:
+            raise ValueError(f"{md}'s header is not valid YAML: {error}") from None
+        raw = (header.get("jupyter") or {}).get(DECLARED_KEY) if isinstance(header, dict) else None
+        if not isinstance(raw, dict):
+            raise ValueError(
+                f"{md} declares nothing: its header needs `{DECLARED_KEY}:` under `jupyter:`, with "
+                "title, summary, budget_s and browser (copy an existing lesson's and edit it)"
+            )
+        keys = [each.name for each in fields(cls)]
+        missing, unknown = [name for name in keys if name not in raw], sorted(set(raw) - set(keys))
+        if missing:
+            raise ValueError(f"{where} lacks {', '.join(missing)}: a lesson declares {', '.join(keys)}")
+        if unknown:
+            raise ValueError(f"{where} has unknown keys {', '.join(unknown)}: a lesson declares {', '.join(keys)}")
+        for name in ("title", "summary"):
+            if not isinstance(raw[name], str) or not raw[name].strip() or "\n" in raw[name].strip() or "|" in raw[name]:
+                raise ValueError(f"{where}: `{name}` is {raw[name]!r}: one line of text, without `|`")
+        if len(raw["summary"]) > SUMMARY_LIMIT:
+            raise ValueError(
+                f"{where}: the summary has {len(raw['summary'])} characters; shorten it to {SUMMARY_LIMIT}, "
+                "one line of the README's lesson table"
+            )
+        budget = raw["budget_s"]
+        if isinstance(budget, bool) or not isinstance(budget, int | float) or budget <= 0:
+            raise ValueError(f"{where}: `budget_s` is {budget!r}: the seconds the lesson may take headless, a number")
+        if not isinstance(raw["browser"], list):
+            raise ValueError(f"{where}: `browser` is {raw['browser']!r}: a list of checks (it may be empty: [])")
+        checks = tuple(
+            BrowserCheck.read(each, f"{where} browser check {n}") for n, each in enumerate(raw["browser"], 1)
+        )
+        return cls(raw["title"].strip(), raw["summary"].strip(), budget, checks)
 
 
 @dataclass(frozen=True)
@@ -117,6 +246,26 @@ class Lesson:
     def code(self) -> list[str]:
         """The lesson's code cells, in order, as its .md holds them."""
         return CODE_CELL.findall(self.source)
+
+    @cached_property
+    def declared(self) -> Declared:
+        """What the lesson declares in its front matter (title, summary, budget, browser checks)."""
+        return Declared.read(self.md, self.source)
+
+    @cached_property
+    def imports(self) -> frozenset[str]:
+        """What of mnist_lesson its code cells import: modules ("mnist_lesson.plots") and names in them."""
+        found = set()
+        for number, cell in enumerate(self.code, 1):
+            # IPython's own lines (%magic, !shell) are not Python; the rest of the cell is.
+            python = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in cell.splitlines())
+            try:
+                found |= package_imports(ast.parse(python), PACKAGE)
+            except SyntaxError as error:
+                raise ValueError(
+                    f"{self.md}: code cell {number} is not Python ({error.msg}, line {error.lineno})"
+                ) from None
+        return frozenset(found)
 
     @cached_property
     def own_backend(self) -> str:
@@ -165,6 +314,56 @@ class Lesson:
         plain = not configuration.prefix
         own = {"KERAS_BACKEND": self.own_backend}
         return plain and dict(configuration.env) in (own, dict(self.second_configuration.env))
+
+
+def package_imports(tree: ast.AST, package: str, module: str | None = None) -> set[str]:
+    """The modules of a package a piece of code imports, wherever it imports them (a function's body too).
+
+    `from package import name` counts `package.name` when it is a module and `package` itself always (its
+    __init__ runs); module, the dotted name of the code's own module, resolves relative imports.
+    """
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = (module or "").rsplit(".", node.level)[0]
+                base = f"{parent}.{base}" if base else parent
+            names = [base, *(f"{base}.{alias.name}" for alias in node.names)]
+        else:
+            continue
+        for name in names:
+            if name == package or name.startswith(f"{package}."):
+                parts = name.split(".")
+                found.update(".".join(parts[:end]) for end in range(1, len(parts) + 1))
+    return found
+
+
+def module_file(name: str, root: Path = CHECKOUT) -> Path | None:
+    """The source file of a module of the package under root ("mnist_lesson.plots"), or None for a name in one."""
+    folder = root / PACKAGE_DIR.parent
+    path = folder.joinpath(*name.split("."))
+    for candidate in (path / "__init__.py", path.with_suffix(".py")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def modules_used(chosen: Iterable[Lesson], root: Path = CHECKOUT) -> list[Path]:
+    """The package's source files the lessons import, directly or through the package's own imports."""
+    todo = sorted({name for each in chosen for name in each.imports})
+    seen: dict[str, Path] = {}
+    while todo:
+        name = todo.pop()
+        path = module_file(name, root)
+        if name in seen or path is None:  # a function or constant imported from a module, not a module
+            continue
+        seen[name] = path
+        own = name if path.name != "__init__.py" else f"{name}.__init__"
+        todo.extend(package_imports(ast.parse(path.read_text(encoding="utf-8")), PACKAGE, own) - seen.keys())
+    return sorted(seen.values())
 
 
 def lessons(folder: Path = NOTEBOOKS) -> list[Lesson]:
@@ -220,19 +419,7 @@ def scratch_model(scratch: Path) -> str:
 
 def scratch_env(scratch: Path, base: Mapping[str, str] | None = None, **extra: str) -> dict[str, str]:
     """An environment for executing lessons whose trained models go to scratch, never to artifacts/."""
-    env = {k: v for k, v in (os.environ if base is None else base).items() if k != "KERAS_BACKEND"}
-    return dict(env, **{MODEL_ENV: scratch_model(scratch)}, **extra)
-
-
-def _nbconvert(notebook: Path, env: Mapping[str, str], prefix: tuple[str, ...], timeout: int, timing: bool) -> None:
-    """Execute one notebook file in place, headlessly, or raise with the end of what it said."""
-    command = [*prefix, sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace"]
-    command += ["--log-level=ERROR", f"--ExecutePreprocessor.timeout={timeout}", str(notebook)]
-    # Each cell's start and end in its metadata: what the benchmarks read; left out of committed notebooks.
-    command += [f"--ExecutePreprocessor.record_timing={timing}"]
-    done = subprocess.run(command, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"{notebook.name} failed to execute:\n{done.stderr[-3000:]}")
+    return dict(plumbing.without_backend(base), **{MODEL_ENV: scratch_model(scratch)}, **extra)
 
 
 def execute(
@@ -259,7 +446,7 @@ def execute(
             )
             copy.write_text(json.dumps(notebook))
         try:
-            _nbconvert(copy, env, configuration.prefix if configuration else (), timeout, timing=True)
+            plumbing.execute_notebook(copy, env, configuration.prefix if configuration else (), timeout, timing=True)
         except RuntimeError as failure:
             raise RuntimeError(f"under {configuration or 'its own backend'}: {failure}") from None
         executed.append(copy)
@@ -268,10 +455,10 @@ def execute(
 
 def execute_in_place(chosen: Iterable[Lesson], timeout: int = 1800) -> None:
     """Execute lessons in order in the checkout, storing their outputs (`make run`); models go to artifacts/."""
-    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}  # each lesson picks its own
+    env = plumbing.without_backend()  # each lesson picks its own
     for each in chosen:
         print(f"Executing {each.notebook.relative_to(CHECKOUT)} …", flush=True)
-        _nbconvert(each.notebook, env, (), timeout, timing=False)
+        plumbing.execute_notebook(each.notebook, env, (), timeout)
 
 
 def nbval(chosen: list[Lesson], scratch: Path, configuration: Configuration, extra: Iterable[str] = ()) -> int:
@@ -293,11 +480,18 @@ def _digest_files(paths: Iterable[Path], root: Path, digest) -> None:
 
 
 def second_configuration_key(chosen: Lesson, every: list[Lesson], root: Path = CHECKOUT) -> str:
-    """A digest of everything the lesson's second-configuration run depends on (docs/checks.md says what and why)."""
+    """A digest of everything the lesson's second-configuration run depends on (docs/checks.md says what and why).
+
+    That is its notebook and those of the lessons it loads from, the package modules they import
+    (transitively), KEY_INPUTS and pyproject.toml's comparison options; a change to a helper that
+    a lesson does not import leaves its key as it was.
+    """
     digest = hashlib.sha256()
     digest.update(json.dumps(dict(chosen.second_configuration.env), sort_keys=True).encode())
-    for each in with_dependencies([chosen], every):
+    needed = with_dependencies([chosen], every)
+    for each in needed:
         digest.update(each.notebook.name.encode() + b"\0" + each.notebook.read_bytes() + b"\0")
+    _digest_files(modules_used(needed, root), root, digest)
     for name in KEY_INPUTS:
         path = root / name
         if not path.exists():
@@ -393,10 +587,32 @@ def run_configurations(every: list[Lesson]) -> int:
     return 1 if failed else 0
 
 
+# ------------------------------------------------------------------ the lesson tables
+
+
+def lesson_table(every: list[Lesson], page: Path) -> str:
+    """The lesson table of a page: each lesson's title, linking its notebook from the page, and its summary."""
+    lines = ["| lesson | what you do |", "|---|---|"]
+    for each in every:
+        link = Path(os.path.relpath(each.notebook, Path(page).parent)).as_posix()
+        lines.append(f"| [{each.stem[:2]} · {each.declared.title}]({link}) | {each.declared.summary} |")
+    return "\n".join(lines)
+
+
+def write_tables(every: list[Lesson], root: Path = CHECKOUT, check: bool = False) -> list[Path]:
+    """Write the lesson tables of TABLE_PAGES from the lessons' front matter; the pages that were stale."""
+    pages = [Path(root) / name for name in TABLE_PAGES]
+    written = []
+    for page in pages:
+        table = lesson_table(every, page)
+        written += plumbing.write_generated([page], TABLES_COMMAND, lambda _, table=table: table, check)
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.lessons", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("list", help="the lessons in order: stem, own backend, second configuration, loads")
+    commands.add_parser("list", help="the lessons in order: stem, own backend, second configuration, loads, budget")
     paths = commands.add_parser("paths", help="the lessons' .ipynb files in order (--md: their .md sources)")
     paths.add_argument("--md", action="store_true")
     commands.add_parser("nbval-options", help="the strict nbval options every check uses")
@@ -407,6 +623,8 @@ def main(argv: list[str] | None = None) -> int:
     second.add_argument("--all", action="store_true", help="ignore the record and run every lesson's")
     commands.add_parser("configurations", help="every lesson under every configuration of `make test-all`")
     commands.add_parser("key", help="print each lesson's second-configuration key and whether it is recorded")
+    tables = commands.add_parser("tables", help="write the lesson tables of README.md and docs/index.md")
+    tables.add_argument("--check", action="store_true", help="write nothing; fail if a table is stale")
     args = parser.parse_args(argv)
     every = lessons()
     if args.command == "list":
@@ -414,7 +632,8 @@ def main(argv: list[str] | None = None) -> int:
             loads = ", ".join(each.loads) or "nothing"
             print(
                 f"{each.stem}: own backend {each.own_backend}; second configuration {each.second_configuration}; "
-                f"loads {loads}"
+                f"loads {loads}; budget {each.declared.budget_s} s; imports "
+                + ", ".join(path.stem for path in modules_used([each]))
             )
         return 0
     if args.command == "paths":
@@ -443,6 +662,18 @@ def main(argv: list[str] | None = None) -> int:
             key = second_configuration_key(each, every)
             state = "recorded" if record.get(each.stem, {}).get("key") == key else "NOT recorded: make test runs it"
             print(f"{each.stem} {key} {state}")
+        return 0
+    if args.command == "tables":
+        try:
+            stale = write_tables(every, check=args.check)
+        except ValueError as error:
+            print(error, file=sys.stderr)
+            return 2
+        names = ", ".join(str(path.relative_to(CHECKOUT)) for path in stale) or "no page"
+        if args.check:
+            print(f"Stale lesson tables: {names}; run `{TABLES_COMMAND}`." if stale else "The lesson tables are fresh.")
+            return 1 if stale else 0
+        print(f"Rewrote the lesson tables of {names} from the lessons' front matter.")
         return 0
     if args.command == "second-configuration":
         return run_second_configurations(every, everything=args.all)
