@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,39 @@ def test_every_module_is_imported_by_a_lesson_and_its_pointers_are_true(path):
             assert name in names, f"{path.name}: {name} points at lesson {lesson}, which does not import it"
 
 
-def test_the_package_holds_no_course_tooling():
+#: Top-level packages of the course's tooling and checks: a learner's package that imported one would not install alone.
+TOOLING = {"tools", "benchmarks", "tests", "pytest", "nbval", "jupytext", "sphinx", "myst_nb", "playwright"}
+
+
+def tooling_imports(path: Path) -> list[str]:
+    """The modules of the course's tooling that a file imports, at any depth of its code."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        found += [name for name in names if name.split(".")[0] in TOOLING]
+    return found
+
+
+@pytest.mark.parametrize("path", MODULES, ids=[p.stem for p in MODULES])
+def test_no_module_of_the_package_imports_course_tooling(path):
     # Pairing checks, figure builds, CI plugins and benchmarks live in tools/, tests/ and benchmarks/.
-    assert sorted(p.stem for p in MODULES) == ["checks", "data", "handwriting", "models", "paths", "plots", "repro"]
+    assert not tooling_imports(path), f"{path.name} imports course tooling; move that code to tools/"
+
+
+def test_a_module_that_imports_course_tooling_is_found(tmp_path):
+    planted = tmp_path / "helper.py"
+    planted.write_text("import os\nfrom tools.lessons import lessons\n\ndef f():\n    import pytest\n")
+    assert tooling_imports(planted) == ["tools.lessons", "pytest"]
+
+
+def test_a_module_no_lesson_imports_fails_the_rule(monkeypatch):
+    # The rule's own check, on a lesson set that no longer imports mnist_lesson.data.
+    without = {
+        stem: re.sub(r"^from mnist_lesson\.data import .+$", "", text, flags=re.MULTILINE)
+        for stem, text in LESSONS.items()
+    }
+    monkeypatch.setattr(sys.modules[__name__], "LESSONS", without)
+    with pytest.raises(AssertionError, match="no lesson imports mnist_lesson.data"):
+        test_every_module_is_imported_by_a_lesson_and_its_pointers_are_true(PACKAGE / "data.py")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import keras
+import nbformat
 import numpy as np
 import pytest
 
 from benchmarks import widths
+from tools.lessons import Lesson
 
 
 def built(first, second) -> keras.Model:
@@ -31,8 +33,30 @@ def test_narrower_changes_only_the_filters_it_is_given(first, second):
     assert all(c.kernel_size == (3, 3) for c in convolutions)
 
 
+def stored_floor(notebook) -> float:
+    """What nbval checks after the lesson's first fit: the val_accuracy minimum of the first tagged cell after it."""
+    cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    first_fit = next(i for i, cell in enumerate(cells) if ".fit(" in cell.source)
+    return next(
+        cell.metadata["nbval_minimum"]["val_accuracy"]
+        for cell in cells[first_fit:]
+        if "nbval-tolerance" in cell.metadata.get("tags", []) and "nbval_minimum" in cell.metadata
+    )
+
+
 def test_the_floor_is_the_one_the_lessons_stored_notebook_checks():
-    assert widths.floor() == 0.99
+    assert widths.floor() == stored_floor(nbformat.read(widths.LESSON.notebook, as_version=4))
+
+
+def test_a_lesson_with_another_floor_moves_the_benchmarks_floor(tmp_path, monkeypatch):
+    notebook = nbformat.read(widths.LESSON.notebook, as_version=4)
+    raised = stored_floor(notebook) + 0.004
+    for cell in notebook.cells:
+        if "val_accuracy" in cell.metadata.get("nbval_minimum", {}):
+            cell.metadata["nbval_minimum"]["val_accuracy"] = raised
+    nbformat.write(notebook, tmp_path / widths.LESSON.notebook.name)
+    monkeypatch.setattr(widths, "LESSON", Lesson(tmp_path / widths.LESSON.notebook.name))
+    assert widths.floor() == raised
 
 
 def test_a_convnet_without_two_convolutions_is_refused_with_a_reason():
