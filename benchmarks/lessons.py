@@ -1,7 +1,7 @@
 """Each lesson executed headlessly on its own backend: its time against its budget, and its kernel's peak memory.
 
 A lesson costs its run time to every learner (on a class's shared server most of all) and
-to every CI run, so each has a budget on 2 cores. The lessons run in order, as a learner
+to every CI run, so each has a budget on 2 cores, `budget_s` in its front matter. The lessons run in order, as a learner
 runs them (02 and 03 load the model 01 saved, here in scratch), each in a fresh kernel,
 kernel start included; rounds alternate as everywhere in benchmarks/ (runner.py).
 """
@@ -17,10 +17,8 @@ from datetime import datetime
 from pathlib import Path
 
 from benchmarks import runner
-from tools.lessons import execute, lessons
+from tools.lessons import Lesson, execute, lessons
 
-#: Each lesson's budget, headless on its own backend on 2 cores, kernel start included (seconds).
-BUDGETS = {"01_mnist": 60, "02_inference": 30, "03_convnets": 120, "04_learning": 90}
 #: Appended to each lesson's copy: the kernel's peak resident memory, as Linux counts it.
 PEAK_CELL = 'print("VmHWM_kB", [l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM")][0])'
 
@@ -60,13 +58,18 @@ def workload_lessons() -> dict:
 WORKLOADS = {"lessons": workload_lessons}
 
 
-def summarise(done: list[dict]) -> dict:
+def budgets(every: list[Lesson] | None = None) -> dict[str, float]:
+    """Each lesson's budget, headless on its own backend on 2 cores, kernel start included (seconds)."""
+    return {each.stem: each.declared.budget_s for each in (lessons() if every is None else every)}
+
+
+def summarise(done: list[dict], every: list[Lesson] | None = None) -> dict:
     """Per lesson: median and spread of its wall time and peak memory, its budget and whether it is met."""
-    result = {}
+    result, budget_of = {}, budgets(every)
     for stem in (key for key in done[0]["lessons"] if key != "process_s"):  # the runner adds process_s
         walls = [r["lessons"][stem]["wall_s"] for r in done]
         peaks = [r["lessons"][stem]["peak_mb"] for r in done]
-        budget = BUDGETS.get(stem)
+        budget = budget_of.get(stem)
         result[stem] = {
             "backend": done[0]["lessons"][stem]["backend"],
             "wall_s": runner.summary(walls),

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -22,6 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from mnist_lesson.paths import CHECKOUT
+from tools.plumbing import machine as machine  # where a result was measured, which each result records
+from tools.plumbing import without_backend
 
 RESULTS = CHECKOUT / "benchmarks" / "results"
 #: What every workload's process gets besides its own variables: quiet TensorFlow, no Python warnings.
@@ -42,7 +42,7 @@ class Measurement:
 def measure(measurement: Measurement, base_env: Mapping[str, str]) -> dict:
     """One run of a workload in a fresh process; its whole wall time (imports and data included) added."""
     print(f"  {measurement.label} …", end="", flush=True, file=sys.stderr)
-    env = {k: v for k, v in base_env.items() if k != "KERAS_BACKEND"} | QUIET | dict(measurement.env)
+    env = without_backend(base_env) | QUIET | dict(measurement.env)
     command = [*measurement.prefix, sys.executable, "-m", f"benchmarks.{measurement.module}"]
     command += ["--workload", measurement.workload]
     start = time.perf_counter()
@@ -94,21 +94,3 @@ def workload_main(workloads: Mapping[str, Callable[[], dict]], argv: list[str] |
         return False
     print(json.dumps(workloads[args.workload]()))
     return True
-
-
-def machine() -> dict:
-    """Where a result was measured: cores, processor, Python."""
-    cpu = next((line.split(":", 1)[1].strip() for line in _cpuinfo() if line.startswith("model name")), None)
-    return {
-        "cores": os.cpu_count(),
-        "processor": cpu or platform.processor() or platform.machine(),
-        "python": platform.python_version(),
-    }
-
-
-def _cpuinfo() -> list[str]:
-    try:
-        with open("/proc/cpuinfo") as info:
-            return info.read().splitlines()
-    except OSError:
-        return []

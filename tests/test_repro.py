@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 import subprocess
 import sys
 from subprocess import PIPE
@@ -12,6 +11,7 @@ import pytest
 
 from mnist_lesson import paths
 from tools.lessons import checked_backends
+from tools.plumbing import without_backend
 
 # The setup line lesson 01's first cell runs, taken from the lesson itself.
 SETUP = next(
@@ -45,7 +45,7 @@ RUNS = [(backend, attempt) for backend in BACKENDS for attempt in (1, 2)] + [(No
 
 def start(backend: str | None) -> subprocess.Popen:
     """The script in a new interpreter, started and not waited for."""
-    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    env = without_backend()
     if backend:
         env["KERAS_BACKEND"] = backend
     return subprocess.Popen([sys.executable, "-c", SCRIPT], stdout=PIPE, stderr=PIPE, text=True, env=env)

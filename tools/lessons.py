@@ -665,7 +665,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "tables":
         try:
-            stale = write_tables(every, check=args.check)
+            stale = write_tables(every, CHECKOUT, check=args.check)
         except ValueError as error:
             print(error, file=sys.stderr)
             return 2

@@ -5,12 +5,29 @@ from __future__ import annotations
 import json
 import shutil
 
+import jupytext
 import pytest
+import yaml
 
+from benchmarks import lessons as benchmark
 from mnist_lesson.paths import CHECKOUT
 from tools import lessons as registry
 
 HEADER = "---\njupyter:\n  kernelspec:\n    name: python3\n---\n\n"
+#: What a lesson declares, as a fixture lesson's front matter holds it.
+DECLARED = {
+    "title": "A fixture lesson",
+    "summary": "prints one number",
+    "budget_s": 5,
+    "browser": [{"cell": "print(", "number": "answer: ([0-9]+)", "at_least": 42}, {"figure": "fixture.png"}],
+}
+
+
+def header(declared: dict) -> str:
+    """A Jupytext header declaring what a lesson declares, as the lessons' own headers are written."""
+    meta = {"jupytext": {"formats": "ipynb,md", "notebook_metadata_filter": "mnist_lesson"}}
+    meta |= {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}}
+    return "---\n" + yaml.safe_dump({"jupyter": meta | {"mnist_lesson": declared}}) + "---\n\n"
 
 
 def setup_cell(backend: str) -> str:
@@ -104,7 +121,7 @@ def test_test_all_covers_every_backend_and_the_own_one_on_one_core_and_avx(cours
 def root(tmp_path):
     """A copy of what the key reads from the checkout, with a README beside it."""
     root = tmp_path / "root"
-    for name in registry.KEY_INPUTS:
+    for name in (*registry.KEY_INPUTS, registry.PACKAGE_DIR.as_posix()):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         if (CHECKOUT / name).is_dir():
             shutil.copytree(CHECKOUT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
@@ -138,7 +155,7 @@ def test_the_key_changes_with_what_a_lessons_outputs_depend_on_and_nothing_else(
     third.notebook.write_text(third.notebook.read_text() + " ")
     assert [a != b for a, b in zip(after_01, keys())] == [False, False, True]
 
-    for name in ("src/mnist_lesson/checks.py", "requirements.txt", "tools/nbval_tolerance.py"):
+    for name in ("requirements.txt", "tools/nbval_tolerance.py", "tests/nbval_sanitize.cfg"):
         latest = keys()
         (root / name).write_text((root / name).read_text() + "\n")
         assert all(a != b for a, b in zip(latest, keys())), f"{name} is an input of every lesson's key"
@@ -185,3 +202,143 @@ def test_a_failed_second_configuration_is_not_recorded(course, tmp_path, monkeyp
 def test_the_record_in_the_repository_names_only_lessons_that_exist():
     recorded = registry.read_record()
     assert set(recorded) <= {each.stem for each in registry.lessons()}
+
+
+def test_imports_are_read_from_the_code_cells_and_followed_through_the_package(tmp_path):
+    package = tmp_path / "src" / "mnist_lesson"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text('"""The package."""\n')
+    (package / "top.py").write_text("from .middle import thing\n")
+    (package / "middle.py").write_text("def thing():\n    from mnist_lesson import bottom\n")
+    (package / "bottom.py").write_text("import numpy\n")
+    (package / "alone.py").write_text("")
+    body = "```python\n%matplotlib inline\nfrom mnist_lesson.top import thing\nimport numpy\n```\n"
+    body += "Prose that says `from mnist_lesson import alone` is not code.\n"
+    lesson = make_lesson(tmp_path / "notebooks", "01_a", body)
+    assert lesson.imports == {"mnist_lesson", "mnist_lesson.top", "mnist_lesson.top.thing"}
+    used = registry.modules_used([lesson], tmp_path)
+    assert [path.name for path in used] == ["__init__.py", "bottom.py", "middle.py", "top.py"]
+
+
+def test_a_change_to_one_helper_rekeys_only_the_lessons_that_import_it(root):
+    folder = root / "notebooks"
+    uses = {
+        "01_plots": "from mnist_lesson.plots import history_plot",
+        "02_handwriting": "from mnist_lesson.handwriting import to_mnist_style",
+        "03_loads": "from mnist_lesson.models import ensure_trained_model\nload(ensure_trained_model())",
+        "04_checks": "from mnist_lesson import checks",
+    }
+    every = [make_lesson(folder, stem, setup_cell("jax") + f"```python\n{code}\n```\n") for stem, code in uses.items()]
+    # 03 loads the model of lesson 01 (the registry's FIRST_LESSON): give it that name.
+    first = make_lesson(folder, registry.FIRST_LESSON, setup_cell("jax") + f"```python\n{uses['01_plots']}\n```\n")
+    every = sorted([first, *every[1:]], key=lambda each: each.stem)
+    stems = [each.stem for each in every]
+
+    def keys():
+        return {each.stem: registry.second_configuration_key(each, every, root) for each in every}
+
+    def rekeyed_by(module: str) -> list[str]:
+        before = keys()
+        path = root / registry.PACKAGE_DIR / module
+        path.write_text(path.read_text() + "\n# changed\n")
+        return [stem for stem, key in keys().items() if key != before[stem]]
+
+    assert stems == ["01_mnist", "02_handwriting", "03_loads", "04_checks"]
+    assert rekeyed_by("handwriting.py") == ["02_handwriting"]
+    assert rekeyed_by("plots.py") == ["01_mnist", "03_loads"]  # 03 loads lesson 01's model
+    assert rekeyed_by("paths.py") == ["03_loads"]  # models.py imports paths
+    assert rekeyed_by("checks.py") == ["04_checks"]
+    assert rekeyed_by("__init__.py") == stems  # every import of the package runs it
+
+
+def test_a_lessons_declarations_are_read_from_its_front_matter(tmp_path):
+    lesson = make_lesson(tmp_path, "05_fixture", "")
+    lesson.md.write_text(header(DECLARED) + setup_cell("jax"))
+    declared = lesson.declared
+    assert (declared.title, declared.summary, declared.budget_s) == ("A fixture lesson", "prints one number", 5)
+    number, figure = declared.browser
+    assert (number.cell, number.number, number.at_least, number.below) == ("print(", "answer: ([0-9]+)", 42, None)
+    assert (figure.figure, figure.cell) == ("fixture.png", None)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"summary": None}, r"lacks summary: a lesson declares title, summary, budget_s, browser"),
+        ({"budget": 5}, r"unknown keys budget"),
+        ({"budget_s": "a minute"}, r"`budget_s` is 'a minute': the seconds"),
+        ({"summary": "x" * 161}, r"the summary has 161 characters; shorten it to 160"),
+        ({"title": "two | columns"}, r"`title` is 'two \| columns': one line of text, without `\|`"),
+        ({"browser": {"cell": "x"}}, r"`browser` is .*: a list of checks"),
+        ({"browser": [{"cell": "x", "contain": "y"}]}, r"browser check 1 has unknown keys \['contain'\]"),
+        ({"browser": [{"contains": "y"}]}, r"browser check 1 needs exactly one of `cell`"),
+        ({"browser": [{"cell": "x"}]}, r"browser check 1: a `cell` check needs one of contains"),
+        ({"browser": [{"cell": "x", "number": "([0-9]+)"}]}, r"`number` and a bound .* go together"),
+        ({"browser": [{"cell": "x", "number": "[0-9]+", "below": 1}]}, r"needs exactly one group"),
+        ({"browser": [{"cell": "x", "number": "(.)", "below": "1e-4"}]}, r"`below` is '1e-4', not a number"),
+        ({"browser": [{"cell": "x", "count": {"a": 1.5}}]}, r"'a' counts 1.5, not a whole number"),
+        ({"browser": [{"figure": "a.png", "images": 1}]}, r"a `figure` check has nothing else"),
+    ],
+)
+def test_a_missing_or_wrong_declaration_is_refused_with_what_to_fix(tmp_path, change, message):
+    declared = {k: v for k, v in (DECLARED | change).items() if v is not None}
+    lesson = make_lesson(tmp_path, "05_fixture", "")
+    lesson.md.write_text(header(declared) + setup_cell("jax"))
+    with pytest.raises(ValueError, match=message):
+        _ = lesson.declared
+
+
+def test_a_lesson_that_declares_nothing_is_told_where_to_declare_it(tmp_path):
+    lesson = make_lesson(tmp_path, "05_fixture", setup_cell("jax"))
+    with pytest.raises(ValueError, match=r"05_fixture.md declares nothing: its header needs `mnist_lesson:` under"):
+        _ = lesson.declared
+
+
+@pytest.fixture
+def checkout(root):
+    """A scratch copy of the course: its lessons' .md and .ipynb, the pages with lesson tables, the key's inputs."""
+    shutil.copytree(CHECKOUT / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns(".*", "*.keras"))
+    for name in registry.TABLE_PAGES:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(CHECKOUT / name, root / name)
+    return root
+
+
+def test_a_new_lesson_is_picked_up_everywhere_with_nothing_else_edited(checkout):
+    before = registry.lessons(checkout / "notebooks")
+    md = checkout / "notebooks" / "05_fixture.md"
+    code = '```python\nimport os\n\nos.environ.setdefault("KERAS_BACKEND", "jax")\n'
+    code += 'from mnist_lesson.repro import reproducible\n\nreproducible(seed=42)\nprint("answer:", 42)\n```\n'
+    md.write_text(header(DECLARED) + "# Lesson 05 · A fixture lesson\n\n" + code)
+    jupytext.write(jupytext.read(md), md.with_suffix(".ipynb"))  # what `make sync` does
+
+    every = registry.lessons(checkout / "notebooks")
+    fixture = every[-1]
+    assert [each.stem for each in every] == [*(each.stem for each in before), "05_fixture"]
+    assert fixture.own_backend == "jax" and fixture.loads == () and str(fixture.second_configuration)
+    assert benchmark.budgets(every)["05_fixture"] == 5
+    assert benchmark.budgets(every) == {each.stem: each.declared.budget_s for each in every}
+    assert [check.cell or check.figure for check in fixture.declared.browser] == ["print(", "fixture.png"]
+
+    assert registry.write_tables(every, checkout, check=True) == [checkout / name for name in registry.TABLE_PAGES]
+    registry.write_tables(every, checkout)
+    readme, index = ((checkout / name).read_text() for name in registry.TABLE_PAGES)
+    assert "| [05 · A fixture lesson](notebooks/05_fixture.ipynb) | prints one number |\n" in readme
+    assert "| [05 · A fixture lesson](../notebooks/05_fixture.ipynb) | prints one number |\n" in index
+    assert registry.write_tables(every, checkout, check=True) == []
+
+    key = registry.second_configuration_key(fixture, every, checkout)
+    assert len(key) == 16 and key not in {registry.second_configuration_key(e, every, checkout) for e in before}
+    modules = registry.modules_used([fixture], checkout)
+    assert [path.name for path in modules] == ["__init__.py", "repro.py"]
+
+
+def test_the_tables_command_checks_and_writes_the_checkouts_pages(checkout, monkeypatch, capsys):
+    # The scratch course's first two lessons only: both tables lose the other rows.
+    first_two = registry.lessons(checkout / "notebooks")[:2]
+    monkeypatch.setattr(registry, "CHECKOUT", checkout)
+    monkeypatch.setattr(registry, "lessons", lambda: first_two)
+    assert registry.main(["tables", "--check"]) == 1
+    assert "Stale lesson tables: README.md, docs/index.md" in capsys.readouterr().out
+    assert registry.main(["tables"]) == 0 and registry.main(["tables", "--check"]) == 0
+    assert "04_" not in (checkout / "README.md").read_text() and "02_" in (checkout / "README.md").read_text()
