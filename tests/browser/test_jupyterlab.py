@@ -3,7 +3,9 @@
 `make test` runs lesson 01 top to bottom (Run All) and, for every other lesson, opens it, runs
 its first cells and checks that its stored outputs and figures render: each lesson is executed
 in full once per `make test` already, under strict nbval. `make test-all` (and `make
-test-browser`) set MNIST_LESSON_CHECKS=all and run every lesson top to bottom here too.
+test-browser`) set MNIST_LESSON_CHECKS=all and run every lesson top to bottom here too. What a
+run must show on screen besides is each lesson's own `browser` list in its front matter
+(tools/lessons.py, BrowserCheck says what a check can ask).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 import jupytext
 import pytest
 
-from tools.lessons import every_check
+from tools.lessons import BrowserCheck, every_check, lesson
 
 from .conftest import LESSONS, ROOT, screenshot
 
@@ -125,9 +127,29 @@ def run_lesson(page, lab, relative: str):
     return panel, where
 
 
-def output_of(panel, source_part: str) -> str:
-    cell = panel.locator(".jp-CodeCell").filter(has_text=source_part).first
-    return cell.locator(".jp-OutputArea").inner_text()
+def check_on_screen(panel, check: BrowserCheck, where: str) -> None:
+    """Assert what one of a lesson's declared browser checks asks of the lesson on screen."""
+    if check.figure is not None:
+        figure = panel.locator(f'.jp-RenderedMarkdown img[src*="{check.figure}"]')
+        assert figure.count() == 1 and not broken_images(panel), f"the figure {check.figure} did not render\n{where}"
+        return
+    cell = panel.locator(".jp-CodeCell").filter(has_text=check.cell).first
+    shown = cell.locator(".jp-OutputArea").inner_text()
+    about = f"the output of the cell with {check.cell!r}"
+    if check.contains is not None:
+        assert check.contains in shown, f"{about} lacks {check.contains!r}: {shown[-400:]!r}\n{where}"
+    if check.number is not None:
+        found = re.search(check.number, shown)
+        assert found, f"{about} shows no {check.number!r}: {shown[-400:]!r}\n{where}"
+        value = float(found.group(1))
+        assert check.at_least is None or value >= check.at_least, f"{about}: {value} < {check.at_least}\n{where}"
+        assert check.below is None or value < check.below, f"{about}: {value} is not below {check.below}\n{where}"
+    if check.images is not None:
+        images = cell.locator(".jp-RenderedImage img").count()
+        assert images == check.images, f"{about} renders {images} images, not {check.images}\n{where}"
+    for pattern, times in (check.count or {}).items():
+        seen = len(re.findall(pattern, shown))
+        assert seen == times, f"{about} shows {pattern!r} {seen} times, not {times}: {shown[-400:]!r}\n{where}"
 
 
 def clear_outputs(page, panel) -> None:
@@ -174,34 +196,17 @@ def stored_text(lesson: Path) -> str:
 @pytest.mark.parametrize("lesson", RUN_ALL, ids=[p.stem for p in RUN_ALL])
 def test_run_all_in_jupyterlab(page, lab, lesson):
     # First: lesson 01's run saves the model (in scratch) that the other lessons' first cells load.
+    declared = lesson_of(lesson).declared  # read first: a declaration with a mistake fails before the run
     panel, where = run_lesson(page, lab, f"notebooks/{lesson.name}")
     rendered = panel.locator(".jp-RenderedImage img, .jp-RenderedMarkdown img")
     assert rendered.count() >= 2, f"expected figures on screen, found {rendered.count()}\n{where}"
-    if lesson.stem == "01_mnist":
-        digit = panel.locator(".jp-CodeCell").filter(has_text="plt.imshow(x_train[0]").locator(".jp-RenderedImage img")
-        assert digit.count() == 1, f"the single-digit image did not render\n{where}"
-        grid = panel.locator('.jp-RenderedMarkdown img[src*="mnist1.png"]')
-        assert grid.count() == 1 and not broken_images(panel), f"the 40-digit figure did not render\n{where}"
-        assert "Trainable params: 669,706" in output_of(panel, "model.summary()"), where
-        results = output_of(panel, 'print(f"{name}:')
-        val_accuracy = float(re.search(r"val_accuracy: ([0-9.]+)", results).group(1))
-        assert val_accuracy >= 0.97, f"val_accuracy {val_accuracy} < 0.97\n{where}"
-    if lesson.stem == "02_inference":
-        evaluated = output_of(panel, "model.evaluate(")
-        assert float(re.search(r"accuracy: ([0-9.]+)", evaluated).group(1)) >= 0.97, where
-        assert "accuracy on new handwriting" in output_of(panel, "accuracy_new ="), where
-    if lesson.stem == "03_convnets":
-        results = output_of(panel, 'print(f"{name}: {history.history')
-        assert float(re.search(r"val_accuracy: ([0-9.]+)", results).group(1)) >= 0.99, where
-        table = output_of(panel, "networks = {")
-        assert len(re.findall(r"accuracy on held-back new handwriting: 0\.\d{4}", table)) == 3, where
-        assert panel.locator(".jp-CodeCell").filter(has_text="filters_grid(kernels)").locator("img").count() == 1, where
-    if lesson.stem == "04_learning":
-        compared = output_of(panel, "W_start = rng.normal")
-        found = re.search(r"hand-written loop vs Keras SGD: ([0-9.e+-]+)", compared)
-        assert found and float(found.group(1)) < 1e-4, f"{compared!r}\n{where}"
-        paths = panel.locator(".jp-CodeCell").filter(has_text="optimizer_paths(surfaces)").locator("img")
-        assert paths.count() == 1, f"the optimizers' paths did not render\n{where}"
+    for check in declared.browser:
+        check_on_screen(panel, check, where)
+
+
+def lesson_of(notebook: Path):
+    """The registry's lesson of a notebook, where its front matter says what its run must show."""
+    return lesson(notebook.stem, notebook.parent)
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import jupytext
@@ -342,3 +343,33 @@ def test_the_tables_command_checks_and_writes_the_checkouts_pages(checkout, monk
     assert "Stale lesson tables: README.md, docs/index.md" in capsys.readouterr().out
     assert registry.main(["tables"]) == 0 and registry.main(["tables", "--check"]) == 0
     assert "04_" not in (checkout / "README.md").read_text() and "02_" in (checkout / "README.md").read_text()
+
+
+def stored_output(cell: dict) -> tuple[str, int]:
+    """A code cell's stored text output, as JupyterLab shows it, and how many images it stores."""
+    text = "".join(
+        "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", "")) for o in cell["outputs"]
+    )
+    # JupyterLab renders the terminal's colour codes away (Keras's summary has them).
+    return re.sub(r"\x1b\[[0-9;]*m", "", text), sum("image/png" in o.get("data", {}) for o in cell["outputs"])
+
+
+@pytest.mark.parametrize("each", registry.lessons(), ids=lambda each: each.stem)
+def test_each_lessons_browser_checks_hold_on_its_stored_outputs(each):
+    # The browser test asks the same of a fresh run; here a check naming a cell that is gone fails at once.
+    cells = json.loads(each.notebook.read_text())["cells"]
+    for check in each.declared.browser:
+        if check.figure is not None:
+            assert any(check.figure in "".join(c["source"]) for c in cells if c["cell_type"] == "markdown"), check
+            continue
+        found = [c for c in cells if c["cell_type"] == "code" and check.cell in "".join(c["source"])]
+        assert found, f"{each.stem}: no code cell contains {check.cell!r}: update its front matter's browser check"
+        shown, images = stored_output(found[0])
+        assert check.contains is None or check.contains in shown, (check, shown)
+        if check.number is not None:
+            value = float(re.search(check.number, shown).group(1))
+            assert check.at_least is None or value >= check.at_least, (check, value)
+            assert check.below is None or value < check.below, (check, value)
+        assert check.images is None or images == check.images, (check, images)
+        for pattern, times in (check.count or {}).items():
+            assert len(re.findall(pattern, shown)) == times, (check, shown)
