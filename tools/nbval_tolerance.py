@@ -36,6 +36,8 @@ DEFAULT_TOLERANCE = "0.005"
 NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 MASK = "<number>"
 PADDED_NUMBER = re.compile(rf" *{NUMBER.pattern} *")
+#: The metadata that state a tagged cell's floors and ceilings.
+LIMITS = ("nbval_minimum", "nbval_maximum")
 
 
 def numbers_in(text: str) -> list[float]:
@@ -117,6 +119,11 @@ def check_minimums(text: str, minimums: Mapping[str, float], maximums: Mapping[s
     return problems
 
 
+def limits(metadata: Mapping) -> tuple[dict[str, float], dict[str, float]]:
+    """A tagged cell's floors and ceilings, from its nbval_minimum and nbval_maximum metadata."""
+    return tuple({str(k): float(v) for k, v in dict(metadata.get(key, {})).items()} for key in LIMITS)
+
+
 def text_of(outputs: Sequence[Mapping]) -> str:
     """The outputs' text: streams joined as nbval coalesces them (a print may arrive in chunks), then results."""
     parts = []
@@ -178,8 +185,7 @@ def pytest_collection_modifyitems(config, items):
         metadata = cell["metadata"]
         try:
             tolerance = float(metadata.get("nbval_tolerance", config.getini("nbval_tolerance")))
-            minimums = {str(k): float(v) for k, v in dict(metadata.get("nbval_minimum", {})).items()}
-            maximums = {str(k): float(v) for k, v in dict(metadata.get("nbval_maximum", {})).items()}
+            minimums, maximums = limits(metadata)
             max_changed = int(metadata.get("nbval_max_changed", 0))
             min_overlap = None if "nbval_min_overlap" not in metadata else int(metadata["nbval_min_overlap"])
         except (TypeError, ValueError) as exc:
