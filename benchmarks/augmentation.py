@@ -15,12 +15,10 @@ import statistics
 import sys
 
 from benchmarks import runner
-from mnist_lesson.paths import CHECKOUT
 from tools.lessons import lessons
 
-#: The lesson that holds the augmentation, and where its study's table is generated.
+#: The lesson that holds the augmentation.
 LESSON = next((each for each in lessons() if any("class RandomThickness" in cell for cell in each.code)), None)
-PAGE = CHECKOUT / "docs" / "design.md"
 SEEDS = (42, 1, 2)
 SEED_ENV = "MNIST_LESSON_STUDY_SEED"
 TRAINED_ON = LESSON.own_backend if LESSON else "tensorflow"  # the lesson's own backend, from the registry
