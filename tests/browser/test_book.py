@@ -26,7 +26,8 @@ STORED = {"01_mnist": "Trainable params: 669,706", "03_convnets": "Trainable par
 #: Pages of docs/ a reader must reach from the home page: the title and one heading each shows.
 PAGES = {
     "instructors": ("For instructors", "Adding a lesson"),
-    "checks": ("How the checks work", "The second configuration"),
+    "checks": ("How the checks work", "The comparison rule"),
+    "second-configuration": ("The second configuration and make test-all", "The record and its key"),
 }
 
 
