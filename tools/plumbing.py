@@ -39,18 +39,28 @@ def without_backend(env: Mapping[str, str] | None = None) -> dict[str, str]:
     return {k: v for k, v in (os.environ if env is None else env).items() if k != BACKEND_ENV}
 
 
+def avx512(cpuinfo: str) -> bool | None:
+    """Whether a /proc/cpuinfo text lists AVX-512 (its foundation, avx512f); None where it lists no x86 flags."""
+    flags = re.search(r"^flags\s*:(.*)$", cpuinfo, re.MULTILINE)
+    return None if flags is None else "avx512f" in flags.group(1).split()
+
+
 def machine() -> dict:
-    """Where a result was measured: cores, processor, memory in GB, Python."""
-    processor = None
+    """Where a result was measured: cores, processor and whether it has AVX-512, memory in GB, Python."""
+    processor = has_avx512 = None
     with contextlib.suppress(OSError):
-        found = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.MULTILINE)
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+        found = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.MULTILINE)
         processor = found.group(1).strip() if found else None
+        # Kernels differ with the instruction set: a pass on AVX-512 says nothing of an AVX2-only processor.
+        has_avx512 = avx512(cpuinfo)
     memory = None
     with contextlib.suppress(ValueError, OSError, AttributeError):
         memory = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
     return {
         "cores": os.cpu_count(),
         "processor": processor or platform.processor() or platform.machine(),
+        "avx512": has_avx512,
         "memory_gb": memory,
         "python": platform.python_version(),
     }

@@ -34,6 +34,11 @@ def test_without_backend_reads_this_process_by_default(monkeypatch):
 def test_the_machine_record_and_its_words():
     found = plumbing.machine()
     assert found["cores"] == os.cpu_count() and found["processor"] and found["python"].count(".") == 2
+    assert found["avx512"] in (True, False, None)
+    # AVX-512 is its foundation flag among the processor's flags; no x86 flags line: not known.
+    assert plumbing.avx512("model name\t: Xeon\nflags\t\t: fpu avx2 avx512f avx512bw\n") is True
+    assert plumbing.avx512("model name\t: EPYC\nflags\t\t: fpu avx2 avx512_bf16_lookalike\n") is False
+    assert plumbing.avx512("Features\t: fp asimd\n") is None
     words = plumbing.machine_text({"cores": 2, "processor": "a CPU", "memory_gb": 7.8, "python": "3.11.7"})
     assert words == "2 cores, a CPU, 8 GB, Python 3.11.7"
     # Results saved before memory was recorded read as they always did.
