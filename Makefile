@@ -82,7 +82,7 @@ NBVAL = nbval="$$($(LESSONS) nbval-options)" && test -n "$$nbval" &&
 test: data lint check-pairs chromium proxy ## What CI runs: lint, pairing, unit tests, each lesson once under strict nbval, browser, website, a short hub rehearsal; second configurations whose inputs changed
 	@# Each lesson is executed once here, on its own backend, in order (02 and 03 load the model 01 saves,
 	@# in scratch: no test writes artifacts/). The browser test runs lesson 01 in JupyterLab and opens the others;
-	@# two learners rehearse lesson 02 on a loopback JupyterHub (tests/tools/test_rehearse.py).
+	@# two learners rehearse lesson 02 on a loopback JupyterHub (tests/tools/rehearse/test_rehearsal.py).
 	$(NBVAL) $(PYTEST) notebooks tests $$nbval $(WORKERS) --durations=12
 	@# The second configuration of every lesson whose inputs changed since it last passed (docs/checks.md).
 	$(LESSONS) second-configuration
@@ -142,7 +142,7 @@ rehearse: data proxy ## Rehearse a class: a loopback JupyterHub, LEARNERS learne
 	$(BIN)/python -m tools.rehearse --learners $(LEARNERS)
 
 SIZES ?= 1 2 4 8
-rehearse-sizing: data proxy ## Rehearse at each of SIZES learners; write the sizing table of docs/jupyterhub.md
+rehearse-sizing: data proxy ## Rehearse at each of SIZES learners; write benchmarks/results/rehearsal.json and the docs' sizing table
 	$(BIN)/python -m tools.rehearse --sizing $(SIZES)
 
 book: check-pairs ## Build the course's website from the stored outputs into build/book/html (strict; offline)
