@@ -1,4 +1,4 @@
-"""Tests of tools/prose.py: lesson prose quotes only results that its own stored outputs show."""
+"""Tests of tools/prose.py: lesson prose quotes only what its outputs show, speaks to learners, and is short."""
 
 from __future__ import annotations
 
@@ -38,6 +38,16 @@ def test_every_lessons_prose_quotes_only_what_its_outputs_show(lesson):
     assert prose.check_lesson(lesson.notebook, lesson.md) == []
 
 
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.stem)
+def test_every_lessons_prose_speaks_to_learners_only(lesson):
+    assert prose.check_audience(lesson.notebook, lesson.md) == []
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.stem)
+def test_every_lessons_prose_fits_its_word_limits(lesson):
+    assert prose.check_length(lesson.notebook) == []
+
+
 def test_a_planted_disagreement_in_a_copy_of_a_lesson_is_caught_with_its_line(tmp_path):
     lesson = LESSONS[0]
     for path in (lesson.notebook, lesson.md):
@@ -55,7 +65,7 @@ def test_a_planted_disagreement_in_a_copy_of_a_lesson_is_caught_with_its_line(tm
     assert len(after) == len(before) + 1 and [problem for problem in after if "'93.1%'" in problem] == [
         f"{md}, line {line}: the prose quotes '93.1%', which no stored output of the lesson shows. "
         'Quote the output the lesson prints, or report a past run in a <details class="past-run"> block '
-        "that says when and on what it was measured."
+        "that says how it was measured (which seeds, which backend)."
     ]
 
 
@@ -134,6 +144,97 @@ def test_the_command_names_each_problem_and_fails(tmp_path, capsys):
     path = tmp_path / "01_tiny.ipynb"
     nbformat.write(lesson_notebook("It reached 0.9812.", "0.9796\n"), path)
     assert prose.main([str(path)]) == 1
-    assert "1 quoted result(s) that the stored outputs do not show." in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert "the prose quotes '0.9812'" in said and said.endswith("1 problem(s) in the lessons' prose.\n")
     nbformat.write(lesson_notebook("It reached 0.9796.", "0.9796\n"), path)
     assert prose.main([str(path)]) == 0
+
+
+def write_pair(tmp_path, cells, stem="01_tiny"):
+    """A lesson pair of these cells (markdown text, or ("code", source)); the .md as Jupytext would write it."""
+    made = [
+        nbformat.v4.new_code_cell(cell[1]) if isinstance(cell, tuple) else nbformat.v4.new_markdown_cell(cell)
+        for cell in cells
+    ]
+    path = tmp_path / f"{stem}.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=made), path)
+    md = [f"```python\n{cell.source}\n```" if cell.cell_type == "code" else cell.source for cell in made]
+    path.with_suffix(".md").write_text("\n\n".join(md) + "\n")
+    return path, path.with_suffix(".md")
+
+
+@pytest.mark.parametrize(
+    "sentence, what, found",
+    [
+        ("The course's CI checks this cell.", "CI", "CI"),
+        ("Under strict nbval, it passes.", "nbval", "nbval"),
+        ("Its tolerance is 0.005.", "a tolerance", "tolerance"),
+        ("Tolerances come from measurements.", "a tolerance", "Tolerances"),
+        ("Run make test before you push.", "a make target other than make lab", "make test"),
+        ("Then `make test-all` runs.", "a make target other than make lab", "`make test-all`"),
+        ("Run `make spread` again.", "a make target other than make lab", "`make spread`"),
+        ("Measured on 2026-11-28.", "a date", "2026-11-28"),
+        ("When the course tried it (28 November 2026, JAX), it won.", "a date", "28 November 2026"),
+        ("In November 2026 it won.", "a date", "November 2026"),
+        ("On November 28, 2026 it won.", "a date", "November 28, 2026"),
+        ("See `docs/design.md`, 'Why'.", "a docs/ path", "docs/design.md"),
+        ("See [the notes](../docs/checks.md).", "a docs/ path", "docs/checks.md"),
+    ],
+)
+def test_words_for_maintainers_are_named_with_their_line(tmp_path, sentence, what, found):
+    ipynb, md = write_pair(tmp_path, ["# A lesson", ("code", "x = 1"), f"First line.\n\n{sentence}"])
+    line = md.read_text().splitlines().index(sentence) + 1
+    assert prose.check_audience(ipynb, md) == [
+        f"{md}, line {line}: the prose names {what} ({found!r}), which only maintainers need. "
+        "A lesson speaks to learners: put it in the cell's metadata, in docs/ or in the tests."
+    ]
+
+
+def test_words_for_maintainers_are_found_in_folded_blocks_too_and_a_learners_words_are_left_alone(tmp_path):
+    learners = (
+        "Start it with `make lab`. Make sure the images are 28 × 28: make the network wider if you like. "
+        "CIFAR is harder; the CIA is elsewhere. A tolerant reader, 2,000 images, 10 November days, the docs folder."
+    )
+    ipynb, md = write_pair(tmp_path, [learners, "<details>\n<summary>More</summary>\n\nCI runs it.\n</details>"])
+    (problem,) = prose.check_audience(ipynb, md)
+    assert "names CI ('CI')" in problem
+
+
+def test_words_are_counted_as_a_learner_reads_them_outside_folded_blocks_and_before_training(tmp_path):
+    cells = [
+        "# Digits\n\nA [link's text](https://example.org/long/target) counts, its target not: <b>six</b> words.",
+        ("code", "# fit(x) in a comment is no training\nmodel.compile()"),
+        "Four words, then <details>\n<summary>Five folded words here too</summary>\n\nStill folded.",
+        "This cell is still inside the block.\n</details>\n\nThree more words.",
+        ("code", "history = model.fit(x, y)"),
+        "After training: four words.",
+    ]
+    # 10 words in the first cell (the heading's '#' is none), 3 before the block, 3 after it; then 4 after fit.
+    ipynb, _ = write_pair(tmp_path, cells)
+    assert prose.word_counts(nbformat.read(ipynb, as_version=4)) == (20, 16)
+
+
+def filler(count: int) -> str:
+    return " ".join(["word"] * count)
+
+
+@pytest.mark.parametrize(
+    "stem, before, after, folded, expected",
+    [
+        ("01_mnist", 2000, 1000, 5000, []),  # both limits met exactly; folded words do not count
+        ("01_mnist", 2001, 0, 0, ["2,001 words of prose outside <details> before the first cell that calls fit"]),
+        ("01_mnist", 1000, 2001, 0, ["3,001 words of prose outside <details> blocks, more than 3,000"]),
+        ("02_other", 2500, 0, 0, []),  # only lesson 01 must train within 2,000 words
+        ("02_other", 2500, 501, 0, ["3,001 words of prose outside <details> blocks"]),
+    ],
+)
+def test_a_lesson_longer_than_its_limits_is_named_with_its_count(tmp_path, stem, before, after, folded, expected):
+    cells = [filler(before), ("code", "model.fit(x, y)"), filler(after), f"<details>{filler(folded)}</details>"]
+    ipynb, _ = write_pair(tmp_path, cells, stem=stem)
+    found = prose.check_length(ipynb)
+    assert len(found) == len(expected) and all(want in got for want, got in zip(expected, found)), found
+
+
+def test_lesson_01_without_a_fit_is_named(tmp_path):
+    ipynb, _ = write_pair(tmp_path, ["Short.", ("code", "model.evaluate(x, y)")], stem="01_mnist")
+    assert prose.check_length(ipynb) == [f"{ipynb}: no code cell calls fit, so the lesson never trains its network."]
