@@ -51,12 +51,9 @@ def score(candidate: str) -> dict:
     import keras
     import numpy as np
 
-    from mnist_lesson.data import load_mnist
+    from benchmarks.convnet import lesson_data
 
-    (x_train, y_train), _ = load_mnist()
-    scope = {"keras": keras, "layers": keras.layers, "np": np, "num_categories": 10}
-    scope["x_train"] = x_train.reshape(-1, 28, 28, 1).astype("float32") / 255
-    scope["y_train"] = keras.utils.to_categorical(y_train, 10)
+    scope = {"keras": keras, "layers": keras.layers, "np": np, **lesson_data()}  # the lesson's own training split
     # The lesson's own code: the halves, the convnet, the training settings, RandomThickness and its augmentation.
     for cell in lesson_cells("held_back =", "def convnet_layers():", "def optimizer():", "class RandomThickness"):
         code = cell.split("\n\n\n# ")[0] if "def convnet_layers():" in cell else cell

@@ -2,8 +2,9 @@
 
 Part of `make bench` (python -m benchmarks.run), in the alternating rounds of benchmarks/runner.py.
 The network is the lesson's own: the cell of lesson 03's source that defines `convnet_layers()`
-is executed as it is, and so are the optimizer and batch size of its first `fit`, read from the
-same file. The whole lesson's headless time is measured by benchmarks/lessons.py.
+is executed as it is, and so are the cell that defines its training (`optimizer()`, the batch
+size) and the cell that prepares its data, read from the same file. The whole lesson's headless
+time is measured by benchmarks/lessons.py.
 """
 
 from __future__ import annotations
@@ -20,14 +21,23 @@ LESSON = next((each for each in lessons() if any("def convnet_layers():" in cell
 
 
 def lesson_recipe() -> tuple[str, str]:
-    """The code that defines convnet_layers(), and the code before the first compile that sets up its training."""
+    """The code that defines convnet_layers(), and the code that defines its training (optimizer() and all)."""
     if LESSON is None:
         raise SystemExit("no lesson defines convnet_layers(): there is no convnet to benchmark")
     cells = LESSON.code
     layers_cell = next(c for c in cells if "def convnet_layers():" in c)
     definition = layers_cell[: layers_cell.index("\n\n\n# ")] if "\n\n\n# " in layers_cell else layers_cell
-    compile_cell = next(c for c in cells if "model.compile(" in c)
-    return definition, compile_cell[: compile_cell.index("model.compile(")]
+    training_cell = next(c for c in cells if "def optimizer():" in c)
+    return definition, training_cell.split("model.compile(")[0]
+
+
+def lesson_data() -> dict:
+    """The lesson's own prepared arrays (x_train, y_train, x_valid, y_valid, ...): its data cell, executed."""
+    if LESSON is None:
+        raise SystemExit("no lesson defines convnet_layers(): there is no convnet to benchmark")
+    scope: dict = {}
+    exec(next(c for c in LESSON.code if "load_mnist()" in c), scope)
+    return scope
 
 
 def workload_epoch() -> dict:
@@ -38,13 +48,10 @@ def workload_epoch() -> dict:
     import keras
     import numpy as np
 
-    from mnist_lesson.data import load_mnist
-
-    (x_train, y_train), _ = load_mnist()
-    x_train = x_train.reshape(-1, 28, 28, 1).astype("float32") / 255
-    y_train = keras.utils.to_categorical(y_train, 10)
+    data = lesson_data()  # the lesson's own training images, prepared by its own cell
+    x_train, y_train = data["x_train"], data["y_train"]
     definition, setup = lesson_recipe()
-    scope = {"keras": keras, "layers": keras.layers, "np": np, "num_categories": 10, "x_train": x_train}
+    scope = {"keras": keras, "layers": keras.layers, "np": np, **data}
     exec(definition, scope)  # the lesson's own convnet_layers(), nothing copied
     exec(setup, scope)  # and its own optimizer() and batch_size
     batch = scope["batch_size"]

@@ -26,7 +26,7 @@ import time
 from benchmarks import runner
 
 # The lesson studied and its recipe's code are the convnet benchmark's: the lesson that defines convnet_layers().
-from benchmarks.convnet import LESSON, lesson_recipe
+from benchmarks.convnet import LESSON, lesson_data, lesson_recipe
 
 SEEDS = (42, 1, 2)
 SEED_ENV = "MNIST_LESSON_STUDY_SEED"
@@ -73,13 +73,8 @@ def train(candidate: str) -> dict:
     import keras
     import numpy as np
 
-    from mnist_lesson.data import load_mnist
-
-    (x_train, y_train), (x_valid, y_valid) = load_mnist()
-    scope = {"keras": keras, "layers": keras.layers, "np": np, "num_categories": 10}
-    scope["x_train"] = x_train.reshape(-1, 28, 28, 1).astype("float32") / 255
-    x_valid = x_valid.reshape(-1, 28, 28, 1).astype("float32") / 255
-    y_train, y_valid = keras.utils.to_categorical(y_train, 10), keras.utils.to_categorical(y_valid, 10)
+    scope = {"keras": keras, "layers": keras.layers, "np": np, **lesson_data()}  # the lesson's own split
+    x_train, y_train, x_valid, y_valid = (scope[k] for k in ("x_train", "y_train", "x_valid", "y_valid"))
     first, second, fewer = CANDIDATES[candidate]
     layers_code, setup = lesson_recipe()  # the same code the convnet benchmark trains
     exec(narrower(layers_code, first, second), scope)  # the lesson's convnet_layers(), filters changed or not
@@ -92,7 +87,7 @@ def train(candidate: str) -> dict:
     model.compile(optimizer=scope["optimizer"](), loss="categorical_crossentropy", metrics=["accuracy"])
     start = time.perf_counter()
     history = model.fit(
-        scope["x_train"],
+        x_train,
         y_train,
         epochs=scope["epochs"],
         batch_size=scope["batch_size"],
