@@ -504,7 +504,8 @@ def second_configuration_key(chosen: Lesson, every: list[Lesson], root: Path = C
 
 
 def read_record(path: Path = RECORD) -> dict:
-    """The record of second-configuration passes: {lesson stem: {"key": …, "configuration": …, "passed": date}}."""
+    """The record of second-configuration passes: {lesson stem: {"key", "configuration", "passed" (a date),
+    "seconds", "processor", "avx512"}}; passes recorded before the processor was have no "processor"."""
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
@@ -520,6 +521,14 @@ def write_record(record: dict, path: Path = RECORD) -> None:
     os.replace(partial, path)
 
 
+def passed_on(entry: Mapping) -> str:
+    """Where a recorded pass ran, in words: "on Intel(R) Xeon(R) Processor, with AVX-512"."""
+    if not entry.get("processor"):
+        return "on a processor not recorded"
+    avx = {True: ", with AVX-512", False: ", without AVX-512"}.get(entry.get("avx512"), "")
+    return f"on {entry['processor']}{avx}"
+
+
 def run_second_configurations(every: list[Lesson], everything: bool = False, record_path: Path = RECORD) -> int:
     """Run the second configuration of every lesson whose key changed (all with everything); record passes."""
     record = read_record(record_path)
@@ -531,9 +540,12 @@ def run_second_configurations(every: list[Lesson], everything: bool = False, rec
     for each in every:
         if each not in to_run:
             key = keys[each.stem]
-            print(f"Second configuration of {each.stem}: skipped, it passed under key {key} ({record_path.name})")
+            on = passed_on(record[each.stem])
+            print(f"Second configuration of {each.stem}: skipped, it passed under key {key} {on} ({record_path.name})")
     if not to_run:
         return 0
+    # A pass holds for the processor it ran on (its instruction set changes the kernels): the record names it.
+    here = plumbing.machine()
     with tempfile.TemporaryDirectory(prefix="second-configuration-") as scratch:
         for each in to_run:
             changed = record.get(each.stem, {}).get("key") != keys[each.stem]
@@ -549,6 +561,8 @@ def run_second_configurations(every: list[Lesson], everything: bool = False, rec
                 "configuration": str(each.second_configuration),
                 "passed": time.strftime("%Y-%m-%d"),
                 "seconds": round(time.monotonic() - started),
+                "processor": here["processor"],
+                "avx512": here["avx512"],
             }
             write_record(record, record_path)
     print(f"Recorded in {record_path}: commit it with the lessons it checked.")
@@ -660,7 +674,9 @@ def main(argv: list[str] | None = None) -> int:
         record = read_record()
         for each in every:
             key = second_configuration_key(each, every)
-            state = "recorded" if record.get(each.stem, {}).get("key") == key else "NOT recorded: make test runs it"
+            entry = record.get(each.stem, {})
+            passed = f"recorded: passed {entry.get('passed', '?')} {passed_on(entry)}"
+            state = passed if entry.get("key") == key else "NOT recorded: make test runs it"
             print(f"{each.stem} {key} {state}")
         return 0
     if args.command == "tables":

@@ -168,6 +168,7 @@ def test_only_stale_lessons_and_what_they_load_from_are_run_then_recorded(course
     runs = []
     monkeypatch.setattr(registry, "nbval", lambda chosen, scratch, configuration: runs.append(chosen[0].stem) or 0)
     monkeypatch.setattr(registry, "second_configuration_key", lambda each, every: f"key-of-{each.stem}")
+    monkeypatch.setattr(registry.plumbing, "machine", lambda: {"processor": "AMD EPYC 7763", "avx512": False})
     stored = {
         "01_mnist": {"key": "key-of-01_mnist"},
         "02_second": {"key": "old"},
@@ -181,11 +182,18 @@ def test_only_stale_lessons_and_what_they_load_from_are_run_then_recorded(course
     assert "Second configuration of 03_third: skipped, it passed under key key-of-03_third" in said
     assert "02_second (its inputs changed)" in said and "01_mnist (a later lesson loads its model)" in said
     assert json.loads(record.read_text())["02_second"]["key"] == "key-of-02_second"
+    # Each pass names its processor: one on AVX-512 says nothing of an AVX2-only one.
+    assert {k: json.loads(record.read_text())["02_second"][k] for k in ("processor", "avx512")} == {
+        "processor": "AMD EPYC 7763",
+        "avx512": False,
+    }
 
     runs.clear()
     assert registry.run_second_configurations(every, record_path=record) == 0
     assert runs == []
-    capsys.readouterr()
+    said = capsys.readouterr().out
+    assert "02_second: skipped, it passed under key key-of-02_second on AMD EPYC 7763, without AVX-512" in said
+    assert "03_third: skipped, it passed under key key-of-03_third on a processor not recorded" in said
     assert registry.run_second_configurations(every, everything=True, record_path=record) == 0
     assert runs == ["01_mnist", "02_second", "03_third"]
     assert capsys.readouterr().out.count("(make test-all runs every one)") == 3
@@ -373,3 +381,19 @@ def test_each_lessons_browser_checks_hold_on_its_stored_outputs(each):
         assert check.images is None or images == check.images, (check, images)
         for pattern, times in (check.count or {}).items():
             assert len(re.findall(pattern, shown)) == times, (check, shown)
+
+
+def test_the_key_command_says_on_which_processor_each_recorded_pass_ran(monkeypatch, capsys):
+    every = registry.lessons()
+    keys = {each.stem: registry.second_configuration_key(each, every) for each in every}
+    first, second, *_ = every
+    recorded = {
+        first.stem: {"key": keys[first.stem], "passed": "2026-12-01", "processor": "Intel Xeon", "avx512": True},
+        second.stem: {"key": keys[second.stem], "passed": "2026-11-28"},  # recorded before processors were
+    }
+    monkeypatch.setattr(registry, "read_record", lambda: recorded)
+    assert registry.main(["key"]) == 0
+    said = capsys.readouterr().out.splitlines()
+    assert said[0] == f"{first.stem} {keys[first.stem]} recorded: passed 2026-12-01 on Intel Xeon, with AVX-512"
+    assert said[1] == f"{second.stem} {keys[second.stem]} recorded: passed 2026-11-28 on a processor not recorded"
+    assert all(line.endswith("NOT recorded: make test runs it") for line in said[2:])
