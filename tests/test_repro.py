@@ -9,7 +9,7 @@ from subprocess import PIPE
 
 import pytest
 
-from mnist_lesson import paths
+from mnist_lesson import paths, repro
 from tools.lessons import checked_backends
 from tools.plumbing import without_backend
 
@@ -43,12 +43,12 @@ BACKENDS = checked_backends()
 RUNS = [(backend, attempt) for backend in BACKENDS for attempt in (1, 2)] + [(None, 1)]
 
 
-def start(backend: str | None) -> subprocess.Popen:
-    """The script in a new interpreter, started and not waited for."""
-    env = without_backend()
+def start(backend: str | None, script: str = SCRIPT, **extra: str) -> subprocess.Popen:
+    """The script in a new interpreter (extra: variables to set), started and not waited for."""
+    env = {k: v for k, v in without_backend().items() if k != repro.SEED_ENV}
     if backend:
         env["KERAS_BACKEND"] = backend
-    return subprocess.Popen([sys.executable, "-c", SCRIPT], stdout=PIPE, stderr=PIPE, text=True, env=env)
+    return subprocess.Popen([sys.executable, "-c", script], stdout=PIPE, stderr=PIPE, text=True, env={**env, **extra})
 
 
 @functools.cache
@@ -101,3 +101,20 @@ def test_a_tensorflow_lesson_still_imports_and_seeds_tensorflow():
     run = run_fresh("tensorflow")
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines()[-1] == "tensorflow imported: True"
+
+
+def test_the_seed_override_replaces_the_seed_the_lesson_asks_for():
+    # What the spread over seeds rests on (tools/measure_spread.py): the lesson's own seed=42 gives way.
+    asks_for_42 = SCRIPT.replace("reproducible(seed=7)", "reproducible(seed=42)")
+    overridden, plain = start(BACKENDS[0], asks_for_42, **{repro.SEED_ENV: "7"}), start(BACKENDS[0], asks_for_42)
+    (out, err), (other, other_err) = overridden.communicate(timeout=300), plain.communicate(timeout=300)
+    assert out == run_fresh(BACKENDS[0]).stdout, err
+    assert other.split()[1:4] != out.split()[1:4], other_err  # without it, seed 42: other draws
+
+
+def test_the_seed_is_the_lessons_unless_the_override_is_set_and_a_bad_one_says_what_to_do():
+    assert repro.chosen_seed(42, env={}) == 42
+    assert repro.chosen_seed(42, env={repro.SEED_ENV: ""}) == 42
+    assert repro.chosen_seed(42, env={repro.SEED_ENV: " 3 "}) == 3
+    with pytest.raises(ValueError, match="MNIST_LESSON_SEED='three' is not a whole number: set it to a seed"):
+        repro.chosen_seed(42, env={repro.SEED_ENV: "three"})
