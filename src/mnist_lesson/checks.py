@@ -72,15 +72,16 @@ QUESTIONS: dict[str, Question] = {
     ),
     "01-batches": Question(
         kind="whole",
-        answer=math.ceil(60000 / 128),
-        right="60,000 / 128 = 468.75: 468 full batches of 128 images, and one last batch "
-        "of the 96 images left over, which is also one adjustment.",
-        wrong="The weights are adjusted once per batch; how many batches of 128 does it take to cover 60,000 images?",
+        answer=math.ceil(50000 / 32),
+        right="50,000 / 32 = 1,562.5: 1,562 full batches of 32 images, and one last batch "
+        "of the 16 images left over, which is also one adjustment.",
+        wrong="The weights are adjusted once per batch; how many batches of 32 does it take to cover 50,000 images?",
         hints=(
-            (468, "Close: 468 full batches leave 96 images, and they make one more, smaller batch."),
-            (1875, "That is the number for batch_size=32; the question asks about 128."),
-            (60000, "That would be one adjustment per image; Keras adjusts once per batch."),
-            (60000 / 128, "There is no 0.75 of an adjustment: the last 96 images make one more, smaller batch."),
+            (1562, "Close: 1,562 full batches leave 16 images, and they make one more, smaller batch."),
+            (391, "That is the number for batch_size=128, the one fit used; the question asks about 32."),
+            (1875, "That would be for all 60,000 training images; the network learns from 50,000."),
+            (50000, "That would be one adjustment per image; Keras adjusts once per batch."),
+            (50000 / 32, "There is no half an adjustment: the last 16 images make one more, smaller batch."),
         ),
     ),
     "01-loss": Question(
@@ -126,16 +127,16 @@ QUESTIONS: dict[str, Question] = {
     ),
     "02-row-share": Question(
         kind="number",
-        answer=930 / 974,
+        answer=963 / 1009,
         tolerance=0.0005,
         share=True,
-        right="930 / 974 ≈ 0.955: the diagonal cell divided by its row's total, all the 8s there are.",
+        right="963 / 1009 ≈ 0.954: the diagonal cell divided by its row's total, all the 8s there are.",
         wrong="The share of 8s read correctly is the diagonal cell (8s read as 8) divided by "
         "the number of 8s, which is the sum of the whole row.",
         hints=(
-            (930, "That is how many 8s were read correctly; divide by how many 8s there are."),
-            (0.93, "That divides by 1,000, but the row holds a different number of 8s: add it up."),
-            (44 / 974, "That is the share of 8s read wrong; the question asks for the share read right."),
+            (963, "That is how many 8s were read correctly; divide by how many 8s there are."),
+            (0.963, "That divides by 1,000, but the row holds a different number of 8s: add it up."),
+            (46 / 1009, "That is the share of 8s read wrong; the question asks for the share read right."),
         ),
     ),
     "03-output-size": Question(
