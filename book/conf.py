@@ -30,7 +30,7 @@ html_theme_options = {
 }
 html_copy_source = False
 
-#: The launch buttons of each lesson's page (docs/jupyterhub.md, "Launch links"): tools/book.py reads them from
+#: The launch buttons of each lesson's page (docs/launch-links.md): tools/book.py reads them from
 #: book/launch.toml, the one place they are set, checks them, and passes them here as -D launch_NAME=VALUE.
 LAUNCH = ("repository", "branch", "jupyterhub", "binderhub")
 

@@ -34,7 +34,7 @@ from tools.lessons import lessons
 CONF_DIR = CHECKOUT / "book"
 DOCS = CHECKOUT / "docs"
 OUT = CHECKOUT / "build" / "book"
-#: Where the lesson pages' launch buttons send a learner: the one place it is set (docs/jupyterhub.md, "Launch links").
+#: Where the lesson pages' launch buttons send a learner: the one place it is set (docs/launch-links.md).
 LAUNCH = CONF_DIR / "launch.toml"
 #: What book/launch.toml's [launch] table holds, each as its messages describe it.
 LAUNCH_KEYS = {
