@@ -6,7 +6,7 @@ Each is a file in benchmarks/results/ that someone adds to after measuring, neve
 * ci_runs.json: how long CI took; after a run, add an entry to "runs" (`CI=true bash .ci/run` in a
   fresh clone, or `make test-all`): its date, commit, what had changed, its times, tests and result.
 * pythons.json: `make test-pythons` writes build/test-pythons.json; copy it here with the machine.
-* spread.json: `make spread` writes artifacts/spread/spread.json; copy its configurations here.
+* spread.json: `make spread` (tools/measure_spread.py) updates it with the lessons it measured.
 """
 
 from __future__ import annotations
