@@ -103,7 +103,7 @@ QUESTIONS: dict[str, Question] = {
         kind="whole",
         answer=lambda results: int(np.nanargmin(results["val_loss"])) + 1,
         right="epoch {answer}: its val_loss is the lowest of the run. Epochs count from 1, as fit's log does "
-        "(Epoch 1/5), and history's lists from 0.",
+        "(Epoch 1/10), and history's lists from 0.",
         wrong="Find the smallest number in history.history['val_loss']; its position in the list, counted from 1 "
         "as fit's log counts epochs, is the epoch.",
         hints=lambda results: (
