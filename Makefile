@@ -84,7 +84,7 @@ test: data lint check-pairs chromium proxy ## What CI runs: lint, pairing, unit 
 	@# in scratch: no test writes artifacts/). The browser test runs lesson 01 in JupyterLab and opens the others;
 	@# two learners rehearse lesson 02 on a loopback JupyterHub (tests/tools/rehearse/test_rehearsal.py).
 	$(NBVAL) $(PYTEST) notebooks tests $$nbval $(WORKERS) --durations=12
-	@# The second configuration of every lesson whose inputs changed since it last passed (docs/checks.md).
+	@# The second configuration of every lesson whose inputs changed since it last passed (docs/second-configuration.md).
 	$(LESSONS) second-configuration
 
 test-all: data lint check-pairs chromium proxy torch ## Everything, before a release: also every lesson in JupyterLab, every second configuration, backend, one core and AVX, a full hub rehearsal (TEST_PYTHONS=1: every Python too)
@@ -120,7 +120,7 @@ chromium:
 	fi
 
 # Node.js for the hub's proxy: Debian's, installed where missing when we may (root, as in CI); then the proxy
-# itself, exactly as tools/hub/package-lock.json pins it, into build/hub (make rehearse, docs/jupyterhub.md).
+# itself, exactly as tools/hub/package-lock.json pins it, into build/hub (make rehearse, docs/rehearsal.md).
 PROXY := build/hub/node_modules/.bin/configurable-http-proxy
 $(PROXY): tools/hub/package.json tools/hub/package-lock.json
 	@if ! command -v npm >/dev/null; then \
@@ -169,7 +169,7 @@ lint: $(STAMP) ## ruff: lint and format check of src/, tests/, notebooks/, bench
 check-pairs: $(STAMP) ## Fail if a .md and its .ipynb disagree, lack a partner, or hold unexecuted code
 	$(BIN)/python -m tools.pairing notebooks
 
-spread: data torch ## Execute every lesson under every configuration; how far each stored output moves (docs/checks.md)
+spread: data torch ## Execute every lesson under every configuration; how far each stored output moves (docs/tolerances.md)
 	$(BIN)/python -m tools.measure_spread
 
 bench: data torch ## Each lesson's headless time against its budget; lesson 01 and lesson 03's convnet per backend; lesson 03 trained cheaper against its floor; lesson 04 per backend; the augmentation study (docs/design.md)

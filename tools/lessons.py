@@ -19,7 +19,7 @@ text, so adding a lesson means adding its pair and nothing here:
 ``execute()`` is the one way the course's tools execute lessons outside nbval: in a scratch copy,
 in order, with the trained models redirected into scratch, so a learner's ``artifacts/`` is never
 touched. ``second_configuration_key()`` is what ``make test`` compares with the record of the last
-pass under the second configuration (docs/checks.md, "The second configuration"): it covers the lesson,
+pass under the second configuration (docs/second-configuration.md): it covers the lesson,
 the lessons it loads from, and the ``mnist_lesson`` modules they import, not the whole package.
 """
 
@@ -480,7 +480,7 @@ def _digest_files(paths: Iterable[Path], root: Path, digest) -> None:
 
 
 def second_configuration_key(chosen: Lesson, every: list[Lesson], root: Path = CHECKOUT) -> str:
-    """A digest of everything the lesson's second-configuration run depends on (docs/checks.md says what and why).
+    """A digest of everything the lesson's second-configuration run depends on (docs/second-configuration.md says what and why).
 
     That is its notebook and those of the lessons it loads from, the package modules they import
     (transitively), KEY_INPUTS and pyproject.toml's comparison options; a change to a helper that

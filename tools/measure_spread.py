@@ -50,7 +50,7 @@ from tools.nbval_tolerance import (
     mask_numbers,
     text_of,
 )
-from tools.plumbing import BACKEND_ENV, machine, write_atomically
+from tools.plumbing import BACKEND_ENV, IGNORE_OUTPUT_TAG, machine, write_atomically
 
 OUT = CHECKOUT / "build" / "spread"
 #: Where the measurements are kept, as data (docs/tolerances.md's table is generated from it).
@@ -77,7 +77,7 @@ def compare(stored_path: Path, fresh_path: Path) -> list[dict]:
     rows = []
     for index, (old, new) in enumerate(zip(stored, fresh)):
         tags = old.metadata.get("tags", [])
-        if "nbval-ignore-output" in tags:
+        if IGNORE_OUTPUT_TAG in tags:
             continue
         row = {"lesson": stored_path.stem, "cell": index, "source": label(old.source)}
         if TAG in tags:

@@ -31,7 +31,9 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-TAG = "nbval-tolerance"
+from tools.plumbing import TOLERANCE_TAG
+
+TAG = TOLERANCE_TAG
 DEFAULT_TOLERANCE = "0.005"
 NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 MASK = "<number>"

@@ -2,7 +2,7 @@
 
 For every supported version found on this machine (on PATH, or under pyenv), this
 builds a fresh virtual environment with `make venv` (as `make lab` would), runs the unit tests and
-lesson 01 under strict nbval in it, and deletes it. docs/checks.md's table of supported
+lesson 01 under strict nbval in it, and deletes it. docs/second-configuration.md's table of supported
 versions comes from the last run (`make test-pythons`, about 4 minutes per version).
 """
 

@@ -9,6 +9,7 @@ import pytest
 
 from benchmarks import widths
 from tools.lessons import Lesson
+from tools.plumbing import TOLERANCE_TAG
 
 
 def built(first, second) -> keras.Model:
@@ -40,7 +41,7 @@ def stored_floor(notebook) -> float:
     return next(
         cell.metadata["nbval_minimum"]["val_accuracy"]
         for cell in cells[first_fit:]
-        if "nbval-tolerance" in cell.metadata.get("tags", []) and "nbval_minimum" in cell.metadata
+        if TOLERANCE_TAG in cell.metadata.get("tags", []) and "nbval_minimum" in cell.metadata
     )
 
 

@@ -9,7 +9,7 @@ Compared against the unedited outputs (what an execution produces: `make test`'s
 run proves that on every push), exactly those four cells must fail, each for its reason.
 
 That outputs executed under another configuration pass is proved by the second configuration
-(`python -m tools.lessons second-configuration`, docs/checks.md), not here.
+(`python -m tools.lessons second-configuration`, docs/second-configuration.md), not here.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from nbval.plugin import coalesce_streams
 
 from mnist_lesson.paths import CHECKOUT
 from tools.lessons import NBVAL, lesson, lessons
-from tools.nbval_tolerance import TAG, text_of
+from tools.nbval_tolerance import text_of
+from tools.plumbing import NOT_VERBATIM, TOLERANCE_TAG
 
 LESSONS = lessons()
 
@@ -77,7 +78,7 @@ def replace_in_outputs(cell, old: str, new: str) -> None:
 def compared_verbatim(cell) -> bool:
     """Whether nbval compares a cell's stored outputs as they are: untagged, executed, with outputs."""
     tags = cell.metadata.get("tags", [])
-    return not set(tags) & {TAG, "nbval-ignore-output", "nbval-skip"} and bool(cell.outputs)
+    return not set(tags) & NOT_VERBATIM and bool(cell.outputs)
 
 
 SHAPE = re.compile(r"^\(\d+(?:, \d+)+\)$")
@@ -102,7 +103,7 @@ def drift(nb) -> dict[int, str]:
 
     # A final accuracy, printed as "val_accuracy: 0.9805", moved by four times its tolerance.
     def accuracy(c) -> bool:
-        tagged = TAG in c.metadata.get("tags", []) and "nbval_min_overlap" not in c.metadata
+        tagged = TOLERANCE_TAG in c.metadata.get("tags", []) and "nbval_min_overlap" not in c.metadata
         return tagged and ACCURACY.search(text_of(c.outputs)) is not None
 
     results, cell = code_cell(nb, accuracy)
