@@ -67,9 +67,20 @@ def test_the_recipe_defines_the_network_and_its_training_and_runs_nothing_else()
 def test_a_changed_convnet_changes_what_the_convnet_benchmark_trains(tmp_path, monkeypatch):
     lesson = convnet.LESSON.source
     edited = lesson.replace("filters=64", "filters=16").replace(
-        "epochs, batch_size = 4, 128", "epochs, batch_size = 4, 64"
+        "epochs, batch_size = 5, 128", "epochs, batch_size = 5, 64"
     )
     (tmp_path / "03_convnets.md").write_text(edited)
     monkeypatch.setattr(convnet, "LESSON", Lesson(tmp_path / "03_convnets.ipynb"))
     assert "filters=16" in convnet.lesson_recipe()[0]
     assert recipe_scope()["batch_size"] == 64
+
+
+def test_the_benchmarks_train_and_validate_on_the_lessons_own_split():
+    data = convnet.lesson_data()
+    train, valid = data["x_train"], data["x_valid"]
+    # Validation images are the training images the lesson holds out, never MNIST's test images.
+    assert len(train) + len(valid) == len(data["train_images"])
+    assert np.allclose(valid[:, :, :, 0] * 255, data["train_images"][len(train) :])
+    assert len(data["y_valid"]) == len(valid) and data["y_valid"].argmax(axis=1).tolist() == list(
+        data["train_labels"][len(train) :]
+    )
