@@ -480,7 +480,7 @@ def _digest_files(paths: Iterable[Path], root: Path, digest) -> None:
 
 
 def second_configuration_key(chosen: Lesson, every: list[Lesson], root: Path = CHECKOUT) -> str:
-    """A digest of everything the lesson's second-configuration run depends on (docs/second-configuration.md says what and why).
+    """A digest of everything the lesson's second-configuration run depends on (docs/second-configuration.md).
 
     That is its notebook and those of the lessons it loads from, the package modules they import
     (transitively), KEY_INPUTS and pyproject.toml's comparison options; a change to a helper that
