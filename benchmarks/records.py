@@ -11,6 +11,7 @@ Each is a file in benchmarks/results/ that someone adds to after measuring, neve
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,7 +70,9 @@ def spread_table(result: dict) -> str:
     """make spread's table (tools/measure_spread.py), with a line on which lessons' version it measured."""
     from tools.measure_spread import table
 
-    return f"{result['measured']}\n\n{table(result['configurations'])}"
+    # The description grows with every lesson measured; wrapped, so that no line of the page runs long.
+    measured = textwrap.fill(result["measured"], width=120, break_long_words=False, break_on_hyphens=False)
+    return f"{measured}\n\n{table(result['configurations'])}"
 
 
 @dataclass(frozen=True)
