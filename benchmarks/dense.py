@@ -237,9 +237,7 @@ def table(result: dict) -> str:
     for backend in backends:
         lines.append(row(f"Keras training on {backend}, lesson 01's fit cell (s)", f"{backend}_train_s"))
     lines.append(row("PyTorch eager training, same work (s)", "eager_train_s"))
-    lines.append(
-        row(f"FLOP limit: {result['training_tflop']:.2f} TFLOP at the batch-{BATCH} GEMM rate (s)", "flop_limit_s")
-    )
+    lines.append(row(f"FLOP limit: {result['training_tflop']:.2f} TFLOP at the batches' GEMM rate (s)", "flop_limit_s"))
     lines.append(
         row(
             f"lesson 01 on {own} / PyTorch eager script",
