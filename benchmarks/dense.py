@@ -3,7 +3,7 @@
 Part of `make bench` (python -m benchmarks.run), in the alternating rounds of benchmarks/runner.py.
 Lesson 01 itself is what is measured: the committed notebook, executed headlessly under each
 backend by the lesson registry, its training time read from the `fit` cell's own timing.
-Targets (docs/performance.md): lesson 01 under its own backend ≤ 1.0× the PyTorch eager
+Targets (docs/backends.md): lesson 01 under its own backend ≤ 1.0× the PyTorch eager
 script's total time; its Keras training ≤ 0.7× PyTorch eager training and ≤ 2.5× the FLOP
 limit; kernel peak ≤ 1.0 GB.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from benchmarks import runner
 from benchmarks.lessons import PEAK_CELL, cell_seconds, peak_mb
-from tools.lessons import BACKENDS, FIRST_LESSON, Configuration, Lesson, execute, lesson
+from tools.lessons import BACKENDS, FIRST_LESSON, Configuration, Lesson, calls_fit, execute, lesson
 
 LESSON = lesson(FIRST_LESSON).notebook
 
@@ -139,7 +139,7 @@ def workload_lesson() -> dict:
         )
         seconds = time.perf_counter() - start
         code = [c for c in json.loads(copy.read_text())["cells"] if c["cell_type"] == "code"]
-    fit = next(c for c in code if "model.fit(" in "".join(c["source"]))
+    fit = next(c for c in code if calls_fit("".join(c["source"])))
     printed = ["".join("".join(o.get("text", "")) for o in c["outputs"]) for c in code]
     # Early stopping decides how many epochs the lesson trains: each prints one "Epoch N/10" line.
     epochs = len(re.findall(r"^Epoch \d+/", printed[code.index(fit)], re.MULTILINE))
@@ -165,7 +165,7 @@ def measurements(backends: list[str]) -> list[runner.Measurement]:
 
 
 def run(repeat: int, env: dict, backends: tuple[str, ...] = BACKENDS) -> dict:
-    """Measure lesson 01 `repeat` times in alternating rounds; return the summary docs/performance.md shows."""
+    """Measure lesson 01 `repeat` times in alternating rounds; return the summary docs/backends.md shows."""
     own = lesson(FIRST_LESSON).own_backend
     done = runner.rounds(measurements(backends), repeat, env, "dense")
     for r in done:  # the table reads lesson results by backend
@@ -203,8 +203,7 @@ def summarise(rounds: list[dict], backends: list[str], own: str) -> dict:
         if backend == own:
             continue
         series[f"{backend}_train_over_{own}_train"] = [
-            (x["train_s"] / x.get("epochs", EPOCHS))
-            / (r["lesson"][own]["train_s"] / r["lesson"][own].get("epochs", EPOCHS))
+            x["train_s"] / r["lesson"][own]["train_s"] * per_epoch(x) / per_epoch(r["lesson"][own])
             for x, r in zip(lesson, rounds)
         ]
     result = {
@@ -220,7 +219,7 @@ def summarise(rounds: list[dict], backends: list[str], own: str) -> dict:
 
 
 def table(result: dict) -> str:
-    """docs/performance.md's lesson 01 table: medians, min–max over rounds, targets for the lesson's own backend."""
+    """docs/backends.md's lesson 01 table: medians, min–max over rounds, targets for the lesson's own backend."""
     s, own, backends = result["series"], result["own_backend"], result["backends_measured"]
 
     def row(name, key, unit="", target="", met=None, digits=1):

@@ -4,7 +4,7 @@ Part of `make bench` (python -m benchmarks.run), in the alternating rounds of be
 Most of lesson 04 is NumPy and the same on any backend; Keras trains one small dense network in
 it, in the cell that also runs the hand-written epoch (`train_one_epoch`) on the same batches.
 That cell's time is read from its own timing: its NumPy half is the same on every backend, so the
-differences between backends are its `fit`'s. docs/design.md chooses the lesson's backend from this.
+differences between backends are its `fit`'s. docs/backends.md shows it ("Lesson 04 on each backend").
 """
 
 from __future__ import annotations

@@ -63,7 +63,7 @@ FIRST_LESSON = LESSON01.stem
 #: CI's second configuration of a lesson, by its own backend. A JAX lesson runs on TensorFlow: other
 #: random weights, other kernels. A TensorFlow lesson (the convnet) runs on TensorFlow limited to AVX,
 #: whose kernels take every sum in another order; on JAX its convolutions are several times slower
-#: (docs/performance.md), so that comparison is left to `make test-all`.
+#: (docs/backends.md), so that comparison is left to `make test-all`.
 SECOND_CONFIGURATION = {
     "jax": {"KERAS_BACKEND": "tensorflow"},
     "tensorflow": {"KERAS_BACKEND": "tensorflow", "ONEDNN_MAX_CPU_ISA": "AVX"},
@@ -212,6 +212,41 @@ class Declared:
         return cls(raw["title"].strip(), raw["summary"].strip(), budget, checks)
 
 
+#: A call of `fit`, for the cells Python cannot parse (IPython's magics): comments are stripped first.
+FIT_CALL = re.compile(r"(?<![\w])fit\s*\(")
+
+
+def _python_line(line: str) -> str:
+    """A line as Python reads it: a line magic's argument (`%time model.fit(…)` runs the fit), no shell command."""
+    stripped = line.lstrip()
+    if stripped.startswith(("!", "%%")):
+        return ""
+    if stripped.startswith("%"):
+        return stripped.partition(" ")[2]
+    return line
+
+
+def python_of(cell: str) -> str:
+    """A code cell as Python reads it: a line magic's argument kept, shell commands and cell magics dropped."""
+    return "\n".join(map(_python_line, cell.splitlines()))
+
+
+def calls_fit(source: str) -> bool:
+    """Whether a code cell calls `fit` (model.fit(...), or a fit(...) of its own): such a cell trains further."""
+    python = python_of(source)
+    try:
+        tree = ast.parse(python)
+    except SyntaxError:
+        code = "\n".join(line.split("#", 1)[0] for line in python.splitlines())
+        return bool(FIT_CALL.search(code))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+            if name == "fit":
+                return True
+    return False
+
+
 @dataclass(frozen=True)
 class Configuration:
     """An environment to execute a lesson in: variables, and a command prefix (taskset, say)."""
@@ -257,10 +292,8 @@ class Lesson:
         """What of mnist_lesson its code cells import: modules ("mnist_lesson.plots") and names in them."""
         found = set()
         for number, cell in enumerate(self.code, 1):
-            # IPython's own lines (%magic, !shell) are not Python; the rest of the cell is.
-            python = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in cell.splitlines())
             try:
-                found |= package_imports(ast.parse(python), PACKAGE)
+                found |= package_imports(ast.parse(python_of(cell)), PACKAGE)
             except SyntaxError as error:
                 raise ValueError(
                     f"{self.md}: code cell {number} is not Python ({error.msg}, line {error.lineno})"
@@ -516,9 +549,7 @@ def read_record(path: Path = RECORD) -> dict:
 
 def write_record(record: dict, path: Path = RECORD) -> None:
     """Write the record atomically, keys sorted, so a change shows as a small diff."""
-    partial = path.with_name(f".{path.name}.part")
-    partial.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
-    os.replace(partial, path)
+    plumbing.write_atomically(path, json.dumps(record, indent=2, sort_keys=True) + "\n")
 
 
 def passed_on(entry: Mapping) -> str:

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import nbformat
 
-from tools.lessons import FIRST_LESSON, lessons
-from tools.rerun import calls_fit
+from tools.lessons import FIRST_LESSON, calls_fit, lessons
+from tools.nbval_tolerance import limits as nbval_limits
 
 #: A percentage: 97.6 %, 40%, 0.2 % (a number right after a word character or a dot is part of something else).
 PERCENTAGE = re.compile(r"(?<![\w.,])(?<!≈ )(?<!≈\u00a0)(?<!≈)(\d{1,3}(?:\.\d+)?)[ \u00a0\u202f]?%")
@@ -119,10 +119,7 @@ def check_lesson(ipynb: Path, md: Path) -> list[str]:
     code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
     # A floor or ceiling that CI checks on every run backs what the prose says about it ("at least 0.88").
     limits = [
-        float(value)
-        for cell in notebook.cells
-        for key in ("nbval_minimum", "nbval_maximum")
-        for value in cell.get("metadata", {}).get(key, {}).values()
+        value for cell in notebook.cells for kind in nbval_limits(cell.get("metadata", {})) for value in kind.values()
     ]
     problems = []
     for index, source, first_line in markdown_cells(notebook, md):

@@ -15,9 +15,7 @@ checks one lesson (and first the lessons it loads a model from).
 from __future__ import annotations
 
 import argparse
-import ast
 import copy
-import re
 import sys
 import tempfile
 from collections.abc import Iterable
@@ -25,39 +23,11 @@ from pathlib import Path
 
 import nbformat
 
-from tools.lessons import Configuration, Lesson, execute, lesson, lessons, with_dependencies
+from tools.lessons import Configuration, Lesson, calls_fit, execute, lesson, lessons, with_dependencies
 from tools.nbval_tolerance import TAG, check_minimums, limits, text_of
 
 #: Where the doubled notebook records which cell of the lesson each of its cells runs, and which run it is.
 RUN_KEY = "mnist_lesson_rerun"
-#: A call of `fit`, for the cells Python cannot parse (IPython's magics): comments are stripped first.
-FIT_CALL = re.compile(r"(?<![\w])fit\s*\(")
-
-
-def _without_magic(line: str) -> str:
-    """A line as Python reads it: a line magic's argument (`%time model.fit(…)` runs the fit), no shell command."""
-    stripped = line.lstrip()
-    if stripped.startswith(("!", "%%")):
-        return ""
-    if stripped.startswith("%"):
-        return stripped.partition(" ")[2]
-    return line
-
-
-def calls_fit(source: str) -> bool:
-    """Whether a code cell calls `fit` (model.fit(...), or a fit(...) of its own): such a cell trains further."""
-    python = "\n".join(map(_without_magic, source.splitlines()))
-    try:
-        tree = ast.parse(python)
-    except SyntaxError:
-        code = "\n".join(line.split("#", 1)[0] for line in python.splitlines())
-        return bool(FIT_CALL.search(code))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
-            if name == "fit":
-                return True
-    return False
 
 
 def _labelled(cell: nbformat.NotebookNode, index: int, run: int, of: int) -> nbformat.NotebookNode:

@@ -13,7 +13,7 @@ import nbformat
 
 from mnist_lesson import data
 from mnist_lesson.paths import CHECKOUT
-from tools.lessons import Lesson
+from tools.lessons import Lesson, calls_fit
 from tools.plumbing import nbconvert_command, without_backend
 from tools.rehearse import COURSE_DIR, RehearsalError
 from tools.rehearse.learner import Learner, lesson_path
@@ -101,7 +101,7 @@ def stand_in_model(scratch: Path, processes: Processes, timeout: float, loaded: 
     exactly, untrained, for the lessons that load its model.
     """
     code = loaded.code
-    upto = next((i for i, cell in enumerate(code) if "model.fit(" in cell), None)
+    upto = next((i for i, cell in enumerate(code) if calls_fit(cell)), None)
     if upto is None:
         raise RehearsalError(
             f"{loaded.stem} has no cell with model.fit(: its stand-in is built from the cells before it"
