@@ -128,7 +128,7 @@ class Pad(anywidget.AnyWidget):
         self.image: np.ndarray | None = None
         self.probabilities: dict[str, np.ndarray] = {}
         super().__init__(samples=SAMPLES)
-        self.observe(self._strokes_changed, names="strokes")
+        self.observe(self._on_strokes, names="strokes")
         self.on_msg(self._message)
         if sample is not None:
             self.show_sample(sample)
@@ -144,6 +144,14 @@ class Pad(anywidget.AnyWidget):
     def answer(self) -> str:
         """The first network's answer as text, e.g. "4 (97 %)"; "" while nothing is drawn."""
         return next(iter(self.answers.values()), "")
+
+    @property
+    def result(self) -> tuple[int, np.ndarray]:
+        """The first network's digit and ten probabilities, as predict_digit returns them."""
+        if self.image is None:
+            raise ValueError("the pad is empty: draw a digit (or pick a sample) first")
+        probabilities = next(iter(self.probabilities.values()))
+        return int(probabilities.argmax()), probabilities
 
     @property
     def digits(self) -> dict[str, int]:
@@ -176,7 +184,7 @@ class Pad(anywidget.AnyWidget):
 
     # ----------------------------------------------------------------- the browser's side
 
-    def _strokes_changed(self, change) -> None:
+    def _on_strokes(self, change) -> None:
         try:
             image = strokes_to_image(change["new"])
         except ValueError as error:
