@@ -63,19 +63,31 @@ def budgets(every: list[Lesson] | None = None) -> dict[str, float]:
     return {each.stem: each.declared.budget_s for each in (lessons() if every is None else every)}
 
 
+def ratio_budgets(every: list[Lesson] | None = None) -> dict[str, float]:
+    """Each lesson's most times the first lesson's headless time, where it declares one (`budget_ratio`)."""
+    every = lessons() if every is None else every
+    return {each.stem: each.declared.budget_ratio for each in every if each.declared.budget_ratio is not None}
+
+
 def summarise(done: list[dict], every: list[Lesson] | None = None) -> dict:
-    """Per lesson: median and spread of its wall time and peak memory, its budget and whether it is met."""
-    result, budget_of = {}, budgets(every)
-    for stem in (key for key in done[0]["lessons"] if key != "process_s"):  # the runner adds process_s
+    """Per lesson: its wall time, its time over the first lesson's in the same round, its peak, and its budgets."""
+    result, budget_of, ratio_of = {}, budgets(every), ratio_budgets(every)
+    stems = [key for key in done[0]["lessons"] if key != "process_s"]  # the runner adds process_s
+    for stem in stems:
         walls = [r["lessons"][stem]["wall_s"] for r in done]
+        # Side by side: each round's time over the first lesson's in that same round, so a slower machine cancels.
+        ratios = [r["lessons"][stem]["wall_s"] / r["lessons"][stems[0]]["wall_s"] for r in done]
         peaks = [r["lessons"][stem]["peak_mb"] for r in done]
-        budget = budget_of.get(stem)
+        budget, ratio_budget = budget_of.get(stem), ratio_of.get(stem)
         result[stem] = {
             "backend": done[0]["lessons"][stem]["backend"],
             "wall_s": runner.summary(walls),
+            "over_first": runner.summary(ratios),
             "peak_mb": runner.summary(peaks),
             "budget_s": budget,
             "met": None if budget is None else statistics.median(walls) <= budget,
+            "budget_ratio": ratio_budget,
+            "ratio_met": None if ratio_budget is None else statistics.median(ratios) <= ratio_budget,
         }
     return result
 
@@ -88,17 +100,24 @@ def run(repeat: int, env: dict) -> dict:
 
 def table(result: dict) -> str:
     """The per-lesson table: headless time against budget, and peak memory."""
+    first = next(iter(result["lessons"]))
     lines = [
-        "| lesson | backend | headless, s (median, min–max) | budget | | kernel peak, MB |",
-        "|---|---|---|---|---|---|",
+        "| lesson | backend | headless, s (median, min–max) | budget | | "
+        f"× {first} (median) | its budget | | kernel peak, MB |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for stem, row in result["lessons"].items():
         w, p = row["wall_s"], row["peak_mb"]
         budget = "none set" if row["budget_s"] is None else f"≤ {row['budget_s']} s"
         verdict = "" if row["met"] is None else ("met" if row["met"] else "**missed**")
+        # Results saved before the ratio was measured have no over_first.
+        over = row.get("over_first")
+        ratio = "" if over is None else f"{over['median']:.2f}"
+        ratio_budget = "" if row.get("budget_ratio") is None else f"≤ {row['budget_ratio']}×"
+        ratio_verdict = "" if row.get("ratio_met") is None else ("met" if row["ratio_met"] else "**missed**")
         lines.append(
             f"| {stem} | {row['backend']} | {w['median']:.0f} ({w['min']:.0f}–{w['max']:.0f}) | {budget} | {verdict} "
-            f"| {p['median']:.0f} |"
+            f"| {ratio} | {ratio_budget} | {ratio_verdict} | {p['median']:.0f} |"
         )
     return "\n".join(lines)
 

@@ -38,7 +38,7 @@ import tempfile
 import time
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from functools import cached_property
 from pathlib import Path
 
@@ -169,6 +169,9 @@ class Declared:
     summary: str
     budget_s: float
     browser: tuple[BrowserCheck, ...]
+    #: Optional: the most times the first lesson's headless time this one may take, measured in the same run
+    #: (a ratio holds across processors where seconds do not; `make bench` reports it).
+    budget_ratio: float | None = None
 
     @classmethod
     def read(cls, md: Path, text: str) -> Declared:
@@ -188,7 +191,8 @@ class Declared:
                 "title, summary, budget_s and browser (copy an existing lesson's and edit it)"
             )
         keys = [each.name for each in fields(cls)]
-        missing, unknown = [name for name in keys if name not in raw], sorted(set(raw) - set(keys))
+        required = [each.name for each in fields(cls) if each.default is MISSING]
+        missing, unknown = [name for name in required if name not in raw], sorted(set(raw) - set(keys))
         if missing:
             raise ValueError(f"{where} lacks {', '.join(missing)}: a lesson declares {', '.join(keys)}")
         if unknown:
@@ -204,12 +208,18 @@ class Declared:
         budget = raw["budget_s"]
         if isinstance(budget, bool) or not isinstance(budget, int | float) or budget <= 0:
             raise ValueError(f"{where}: `budget_s` is {budget!r}: the seconds the lesson may take headless, a number")
+        ratio = raw.get("budget_ratio")
+        if ratio is not None and (isinstance(ratio, bool) or not isinstance(ratio, int | float) or ratio <= 0):
+            raise ValueError(
+                f"{where}: `budget_ratio` is {ratio!r}: how many times the first lesson's headless time this one "
+                "may take, a number"
+            )
         if not isinstance(raw["browser"], list):
             raise ValueError(f"{where}: `browser` is {raw['browser']!r}: a list of checks (it may be empty: [])")
         checks = tuple(
             BrowserCheck.read(each, f"{where} browser check {n}") for n, each in enumerate(raw["browser"], 1)
         )
-        return cls(raw["title"].strip(), raw["summary"].strip(), budget, checks)
+        return cls(raw["title"].strip(), raw["summary"].strip(), budget, checks, ratio)
 
 
 #: A call of `fit`, for the cells Python cannot parse (IPython's magics): comments are stripped first.

@@ -265,6 +265,10 @@ def test_a_lessons_declarations_are_read_from_its_front_matter(tmp_path):
     lesson.md.write_text(header(DECLARED) + setup_cell("jax"))
     declared = lesson.declared
     assert (declared.title, declared.summary, declared.budget_s) == ("A fixture lesson", "prints one number", 5)
+    assert declared.budget_ratio is None  # optional: only a lesson held to the first one's time declares it
+    held = make_lesson(tmp_path, "06_fixture", "")
+    held.md.write_text(header(DECLARED | {"budget_ratio": 2.5}) + setup_cell("jax"))
+    assert held.declared.budget_ratio == 2.5
     number, figure = declared.browser
     assert (number.cell, number.number, number.at_least, number.below) == ("print(", "answer: ([0-9]+)", 42, None)
     assert (figure.figure, figure.cell) == ("fixture.png", None)
@@ -276,6 +280,7 @@ def test_a_lessons_declarations_are_read_from_its_front_matter(tmp_path):
         ({"summary": None}, r"lacks summary: a lesson declares title, summary, budget_s, browser"),
         ({"budget": 5}, r"unknown keys budget"),
         ({"budget_s": "a minute"}, r"`budget_s` is 'a minute': the seconds"),
+        ({"budget_ratio": -3}, r"`budget_ratio` is -3: how many times the first lesson's headless time"),
         ({"summary": "x" * 161}, r"the summary has 161 characters; shorten it to 160"),
         ({"title": "two | columns"}, r"`title` is 'two \| columns': one line of text, without `\|`"),
         ({"browser": {"cell": "x"}}, r"`browser` is .*: a list of checks"),
