@@ -81,6 +81,9 @@ def nbconvert_command(notebook: Path, timeout: float, timing: bool = False, outp
     command = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--log-level=ERROR"]
     command += ["--inplace"] if output is None else ["--output", output]
     command += [f"--ExecutePreprocessor.timeout={int(timeout)}", str(notebook)]
+    # No widget state in the notebook's metadata (the drawing pad's): it holds random model ids and the pad's
+    # whole JavaScript, changes on every run, and a static page would load a widget manager from a CDN for it.
+    command += ["--ExecutePreprocessor.store_widget_state=False"]
     # Each cell's start and end in its metadata: what the benchmarks read; left out of committed notebooks.
     return command + [f"--ExecutePreprocessor.record_timing={timing}"]
 
