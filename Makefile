@@ -13,7 +13,7 @@ LINTED := $(wildcard src tests notebooks benchmarks tools book)
 CELL_TIMEOUT ?= 900
 
 .DEFAULT_GOAL := help
-.PHONY: help venv lock torch data lab test test-all test-unit test-notebooks test-backends test-pythons test-browser chromium proxy rehearse rehearse-sizing book run sync execute images lint check-pairs spread bench clean
+.PHONY: help venv lock torch data lab test test-all test-unit test-notebooks test-backends test-pythons test-browser chromium proxy site-runtime rehearse rehearse-sizing book run sync execute images lint check-pairs spread bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -79,7 +79,7 @@ WORKERS := -n 2 --dist loadgroup
 # a recipe stops if the registry cannot answer, rather than run pytest without --nbval.
 NBVAL = nbval="$$($(LESSONS) nbval-options)" && test -n "$$nbval" &&
 
-test: data lint check-pairs chromium proxy ## What CI runs: lint, pairing, unit tests, each lesson once under strict nbval, browser, website, a short hub rehearsal; second configurations whose inputs changed
+test: data lint check-pairs chromium proxy site-runtime ## What CI runs: lint, pairing, unit tests, each lesson once under strict nbval, browser, website, a short hub rehearsal; second configurations whose inputs changed
 	@# Each lesson is executed once here, on its own backend, in order (02 and 03 load the model 01 saves,
 	@# in scratch: no test writes artifacts/). The browser test runs lesson 01 in JupyterLab and opens the others;
 	@# two learners rehearse lesson 02 on a loopback JupyterHub (tests/tools/rehearse/test_rehearsal.py).
@@ -87,14 +87,14 @@ test: data lint check-pairs chromium proxy ## What CI runs: lint, pairing, unit 
 	@# The second configuration of every lesson whose inputs changed since it last passed (docs/second-configuration.md).
 	$(LESSONS) second-configuration
 
-test-all: data lint check-pairs chromium proxy torch ## Everything, before a release: also every lesson in JupyterLab, every second configuration, backend, one core and AVX, a full hub rehearsal (TEST_PYTHONS=1: every Python too)
+test-all: data lint check-pairs chromium proxy site-runtime torch ## Everything, before a release: also every lesson in JupyterLab, every second configuration, backend, one core and AVX, a full hub rehearsal (TEST_PYTHONS=1: every Python too)
 	$(NBVAL) MNIST_LESSON_CHECKS=all $(PYTEST) notebooks tests $$nbval $(WORKERS) --durations=20
 	$(LESSONS) second-configuration --all
 	$(LESSONS) configurations
 	@$(MAKE) --no-print-directory rehearse
 	@if [ -n "$(TEST_PYTHONS)" ]; then $(MAKE) --no-print-directory test-pythons; fi
 
-test-unit: $(STAMP) ## Unit tests only (no lesson is executed, no browser)
+test-unit: $(STAMP) site-runtime ## Unit tests only (no lesson is executed, no browser)
 	$(BIN)/python -m pytest tests -m "not browser"
 
 test-notebooks: data ## Every lesson under strict nbval on its own backend, and nothing else
@@ -106,7 +106,7 @@ test-backends: data torch ## Every lesson under every configuration of make test
 test-pythons: data ## Each supported Python found here: a throw-away .venv, the unit tests and lesson 01 under nbval
 	$(BIN)/python -m tools.test_pythons $(PYTHONS)
 
-test-browser: data chromium ## Run every lesson in JupyterLab in headless Chromium, and read the website
+test-browser: data chromium site-runtime ## Run every lesson in JupyterLab in headless Chromium, and read the website
 	MNIST_LESSON_CHECKS=all $(PYTEST) tests/browser -m browser
 
 # Debian's Chromium for the browser test, installed where missing when we may (root, as in CI).
@@ -122,15 +122,17 @@ chromium:
 # Node.js for the hub's proxy: Debian's, installed where missing when we may (root, as in CI); then the proxy
 # itself, exactly as tools/hub/package-lock.json pins it, into build/hub (make rehearse, docs/rehearsal.md).
 PROXY := build/hub/node_modules/.bin/configurable-http-proxy
-$(PROXY): tools/hub/package.json tools/hub/package-lock.json
-	@if ! command -v npm >/dev/null; then \
+# NPM_FOR(what): a recipe's first line; installs Debian's nodejs and npm where npm is missing, when root.
+NPM_FOR = @if ! command -v npm >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing Debian's nodejs and npm for the hub's proxy ..."; \
+	    echo "Installing Debian's nodejs and npm for $(1) ..."; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
 	  else \
-	    echo "The hub rehearsal needs Node.js and npm for its proxy: sudo apt-get install nodejs npm"; exit 1; \
+	    echo "Node.js and npm are needed for $(1): sudo apt-get install nodejs npm"; exit 1; \
 	  fi; \
 	fi
+$(PROXY): tools/hub/package.json tools/hub/package-lock.json
+	$(call NPM_FOR,the hub's proxy)
 	mkdir -p build/hub && cp tools/hub/package.json tools/hub/package-lock.json build/hub/
 	cd build/hub && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -145,7 +147,18 @@ SIZES ?= 1 2 4 8
 rehearse-sizing: data proxy ## Rehearse at each of SIZES learners; write benchmarks/results/rehearsal.json and the docs' sizing table
 	$(BIN)/python -m tools.rehearse --sizing $(SIZES)
 
-book: check-pairs ## Build the course's website from the stored outputs into build/book/html (strict; offline)
+# onnxruntime-web for the website's "Try it" page, exactly as book/web/package-lock.json pins it, into build/web;
+# tools/book.py copies only the files the page loads into the site (docs/try-it.md).
+SITE_RUNTIME := build/web/node_modules/onnxruntime-web/package.json
+$(SITE_RUNTIME): book/web/package.json book/web/package-lock.json
+	$(call NPM_FOR,the website's Try it page)
+	mkdir -p build/web && cp book/web/package.json book/web/package-lock.json build/web/
+	cd build/web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+site-runtime: $(SITE_RUNTIME) ## Install onnxruntime-web (pinned) into build/web for the website, and Node.js where missing
+
+book: check-pairs site-runtime ## Build the course's website from the stored outputs into build/book/html (strict; offline)
 	$(BIN)/python -m tools.book
 
 run: data ## Execute every lesson headlessly, in place, in order, and say where the results are

@@ -16,6 +16,9 @@ nb_execution_mode = "off"
 nb_output_stderr = "show"
 # Keras prints a training epoch in several writes; show them as one block, as JupyterLab does.
 nb_merge_streams = True
+# A widget's output (lesson 02's drawing pad) stores no widget state, so it cannot show on a static page: show the
+# text the lesson stored with it instead; the site's "Try it" page is where a visitor draws.
+nb_mime_priority_overrides = [("html", "application/vnd.jupyter.widget-view+json", None)]
 # Lessons link each other as 02_inference.ipynb, as JupyterLab does; those must resolve to pages.
 myst_ref_domains = ["std", "doc"]
 

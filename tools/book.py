@@ -12,6 +12,12 @@ image, a page left out of the table of contents) fails it, named by the file in 
 is only put in place once it built cleanly. Each lesson's page gets launch buttons (a JupyterHub through
 nbgitpuller, Binder) made from book/launch.toml, which is checked before Sphinx starts. Run from the
 checkout: `python -m tools.book`.
+
+The "Try it" page (docs/try.md) runs the drawing pad and lesson 05's two networks in the visitor's
+browser: its script, the pad, the committed networks and only those files of onnxruntime-web that its
+WebAssembly backend loads (pinned by book/web/package-lock.json, installed by `make book`) are copied
+into the site's try-it/ folder (docs/try-it.md). Each lesson's page says under its title how to run it:
+the launch buttons, a clone and `make lab`, or the one install line made from book/launch.toml.
 """
 
 from __future__ import annotations
@@ -61,6 +67,21 @@ LESSONS_TOCTREE = "<!-- The lessons' table of contents goes here: tools/book.py 
 LESSON_ROW = re.compile(r"^\| \[[^\]]+\]\(\.\./notebooks/([^)\s]+\.ipynb)\)", re.MULTILINE)
 #: A link out of docs/ ("../notebooks/…"); docs/ is staged at the site's root, where it reads "notebooks/…".
 OUT_OF_DOCS = re.compile(r"\]\(\.\./")
+#: The "Try it" page's own files: its script and the npm pin of onnxruntime-web (docs/try-it.md).
+WEB = CONF_DIR / "web"
+#: Where `make book` installs onnxruntime-web with `npm ci`, from WEB's package-lock.json.
+RUNTIME = CHECKOUT / "build" / "web" / "node_modules" / "onnxruntime-web"
+#: What the page's WebAssembly backend loads, on one thread or several: its ES module, that module's
+#: WebAssembly glue and the WebAssembly itself (the other builds, WebGPU, WebGL, JSPI, are left out).
+RUNTIME_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
+#: The networks the page runs: lesson 05's exports, committed by `make execute` (tools/site_networks.py).
+SITE_NETWORKS = CONF_DIR / "networks"
+#: The drawing pad, the same module lesson 02's widget loads, and its sample drawings.
+PAD_FILES = (CHECKOUT / "src" / "mnist_lesson" / "pad.js", CHECKOUT / "src" / "mnist_lesson" / "pad_samples.json")
+#: The folder of the site the page's files go to (docs/try.md loads try-it/try.js).
+TRY_IT = "try-it"
+#: A lesson's link to a learner's page of docs/ ("../docs/try.md"); the site has those pages at its root.
+LESSON_TO_DOCS = re.compile(r"\]\(\.\./docs/")
 #: A Sphinx warning located in a notebook: its file, MyST-NB's line number, and the rest.
 CELL_LINE = re.compile(r"^(notebooks/[^:]+\.ipynb):(\d{5,}): (.*)$")
 #: A Sphinx warning located in a page of docs/: its name, its line if any, and the rest.
@@ -175,15 +196,56 @@ def home_page(text: str, stems: list[str], notebooks: Path = NOTEBOOKS) -> tuple
     return "\n".join(staged) + "\n", marker + 1, len(toctree) - 1
 
 
-def download_cell(name: str) -> dict:
-    """A Markdown cell with links to a lesson's notebook and its Jupytext text, placed under its title."""
+def install_line(settings: dict[str, str]) -> str:
+    """The one command that installs the course's helper package and Keras from the repository's address."""
+    return f'pip install "mnist-lesson[lessons] @ git+{settings["repository"]}@{settings["branch"]}"'
+
+
+def download_cell(name: str, settings: dict[str, str]) -> dict:
+    """A Markdown cell under a lesson's title: the ways to run it that work, and links to its two files."""
     stem = Path(name).stem
-    text = (
-        f"*Run this lesson yourself:* download the notebook {{download}}`{stem}.ipynb <../downloads/{stem}.ipynb>` "
-        f"and open it in JupyterLab, or its text version {{download}}`{stem}.md <../downloads/{stem}.md>` "
-        "(the file instructors edit; Jupytext pairs the two)."
+    buttons = [
+        button for button, key in (("your class's JupyterHub", "jupyterhub"), ("Binder", "binderhub")) if settings[key]
+    ]
+    folder = settings["repository"].rsplit("/", 1)[-1]
+    ways = []
+    if buttons:
+        ways.append(f"- on {' or '.join(buttons)}: the rocket button at the top of this page opens this lesson there;")
+    ways.append(
+        f"- on your computer, with the whole course: `git clone {settings['repository']}`, "
+        f"then `make lab` in its folder `{folder}`;"
     )
+    ways.append(
+        f"- on its own: download the notebook {{download}}`{stem}.ipynb <../downloads/{stem}.ipynb>`, "
+        f"install JupyterLab and the course's helpers with `pip install jupyterlab` and "
+        f"`{install_line(settings)}`, then open the notebook in JupyterLab. "
+        f"Its text version {{download}}`{stem}.md <../downloads/{stem}.md>` is the file instructors edit; "
+        "Jupytext pairs the two."
+    )
+    text = "*Run this lesson yourself*, in one of three ways:\n\n" + "\n".join(ways)
     return {"cell_type": "markdown", "metadata": {}, "source": text}
+
+
+def try_it_files(networks: Path = SITE_NETWORKS, runtime: Path = RUNTIME) -> dict[str, Path]:
+    """The files of the "Try it" page by their place in the site's try-it/ folder, each checked to exist."""
+    files = {"try.js": WEB / "try.js", **{path.name: path for path in PAD_FILES}}
+    if not (runtime / "package.json").exists():
+        raise BookError(
+            f"onnxruntime-web is not installed in {display_path(runtime.parent.parent)}: `make book` installs it "
+            "with `npm ci` from book/web/package-lock.json (`make site-runtime` does only that)."
+        )
+    files |= {f"ort/{name}": runtime / "dist" / name for name in RUNTIME_FILES}
+    found = sorted(networks.glob("*.onnx")) if networks.is_dir() else []
+    if not found:
+        raise BookError(
+            f"No networks (*.onnx) in {display_path(networks)}: the Try it page runs lesson 05's exports, which "
+            "`make execute` commits there (python -m tools.site_networks). Restore them with git."
+        )
+    files |= {f"networks/{path.name}": path for path in found}
+    missing = [display_path(path) for path in files.values() if not path.is_file()]
+    if missing:
+        raise BookError(f"The Try it page's files are missing: {', '.join(missing)}. Restore them with git.")
+    return files
 
 
 def read_notebook(lesson: Path) -> dict:
@@ -197,7 +259,7 @@ def read_notebook(lesson: Path) -> dict:
     return notebook
 
 
-def stage(source: Path, notebooks: Path, images: Path, docs: Path) -> tuple[int, int]:
+def stage(source: Path, notebooks: Path, images: Path, docs: Path, settings: dict[str, str]) -> tuple[int, int]:
     """Lay out the site's sources in source/ (docs/ at its root; notebooks/, book/images/, downloads/ beside).
 
     Returns where the home page's lessons' toctree went: the line it replaced, and the lines it added.
@@ -228,7 +290,11 @@ def stage(source: Path, notebooks: Path, images: Path, docs: Path) -> tuple[int,
         # The pages show a copy with download links under the title; the downloads are the lesson's own files.
         shutil.copy(lesson.notebook, source / "downloads" / lesson.notebook.name)
         shutil.copy(lesson.md, source / "downloads" / lesson.md.name)
-        notebook["cells"].insert(1, download_cell(lesson.notebook.name))
+        for cell in notebook["cells"]:
+            if cell.get("cell_type") == "markdown":
+                text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+                cell["source"] = LESSON_TO_DOCS.sub("](../", text)
+        notebook["cells"].insert(1, download_cell(lesson.notebook.name, settings))
         (source / "notebooks" / lesson.notebook.name).write_text(json.dumps(notebook), encoding="utf-8")
     shutil.copytree(images, source / "book" / "images")
     return shift
@@ -265,10 +331,16 @@ def where(problem: str, notebooks: Path, shift: tuple[int, int] = (0, 0)) -> str
 
 
 def build(
-    out: Path = OUT, notebooks: Path = NOTEBOOKS, images: Path = BOOK_IMAGES, docs: Path = DOCS, launch: Path = LAUNCH
+    out: Path = OUT,
+    notebooks: Path = NOTEBOOKS,
+    images: Path = BOOK_IMAGES,
+    docs: Path = DOCS,
+    launch: Path = LAUNCH,
+    networks: Path = SITE_NETWORKS,
 ) -> Path:
     """Build the site into out/html (replaced only when the build succeeds); return out/html."""
     settings = launch_settings(launch)
+    files = try_it_files(networks)
     # Sphinx reports resolved paths; so must the scratch folder be, for messages to name checkout files.
     out, target = out.resolve(), out.resolve() / "html"
     if target.exists() and not (target / ".buildinfo").exists():
@@ -281,7 +353,7 @@ def build(
     try:
         source, html = scratch / "source", scratch / "html"
         source.mkdir()
-        shift = stage(source, notebooks, images, docs)
+        shift = stage(source, notebooks, images, docs, settings)
         # -W: every warning is an error; --keep-going: report them all; -n: unresolved references too;
         # -N: plain text (Sphinx colours its messages where it guesses a terminal, on CI for one).
         command = [sys.executable, "-m", "sphinx", "-b", "html", "-c", str(CONF_DIR), "-W", "--keep-going", "-n", "-N"]
@@ -301,6 +373,9 @@ def build(
                 + "\n".join(problems or report.splitlines()[-20:])
                 + "".join(f"\n- {hint}" for hint in hints)
             )
+        for name, path in files.items():
+            (html / TRY_IT / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, html / TRY_IT / name)
         # Swap by renames, so that a site is in place at every moment but one.
         if target.exists():
             target.rename(scratch / "previous")
