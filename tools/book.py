@@ -78,7 +78,8 @@ RUNTIME_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-sim
 SITE_NETWORKS = CONF_DIR / "networks"
 #: The drawing pad, the same module lesson 02's widget loads, and its sample drawings.
 PAD_FILES = (CHECKOUT / "src" / "mnist_lesson" / "pad.js", CHECKOUT / "src" / "mnist_lesson" / "pad_samples.json")
-#: The folder of the site the page's files go to (docs/try.md loads try-it/try.js).
+#: The "Try it" page in docs/, and the folder of the site its files go to (it loads try-it/try.js).
+TRY_PAGE = "try.md"
 TRY_IT = "try-it"
 #: A lesson's link to a learner's page of docs/ ("../docs/try.md"); the site has those pages at its root.
 LESSON_TO_DOCS = re.compile(r"\]\(\.\./docs/")
@@ -340,7 +341,8 @@ def build(
 ) -> Path:
     """Build the site into out/html (replaced only when the build succeeds); return out/html."""
     settings = launch_settings(launch)
-    files = try_it_files(networks)
+    # The page's files go with the page: a course without docs/try.md (a test's tiny one) needs none of them.
+    files = try_it_files(networks) if (Path(docs) / TRY_PAGE).exists() else {}
     # Sphinx reports resolved paths; so must the scratch folder be, for messages to name checkout files.
     out, target = out.resolve(), out.resolve() / "html"
     if target.exists() and not (target / ".buildinfo").exists():

@@ -11,12 +11,15 @@ import urllib.error
 import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import unquote, urldefrag, urljoin
+from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 import pytest
 
-from tools.book import launch_settings
+from mnist_lesson import data
+from tools import site_networks
+from tools.book import RUNTIME_FILES, TRY_IT, launch_settings
 
+from ..conftest import REAL_CACHE, require_real_cache
 from .conftest import LESSONS, screenshot
 
 pytestmark = pytest.mark.browser
@@ -262,3 +265,100 @@ def test_every_internal_link_returns_a_page(host):
     ]
     assert not missing, "links to a #fragment that is not on the page:\n" + "\n".join(missing)
     assert len(pages) >= len(LESSONS) + 3, f"only {len(pages)} pages found: {sorted(pages)}"
+
+
+# ------------------------------------------------------------------ the "Try it" page
+
+
+def try_it(reader, host):
+    """The "Try it" page, once its networks are loaded; every request it makes is recorded in reader.requests."""
+    reader.requests = []
+    reader.on("request", lambda request: reader.requests.append(request.url))
+    reader.goto(f"{host}try.html")
+    reader.wait_for_function("() => window.mnistLesson !== undefined")
+    reader.evaluate("() => window.mnistLesson.ready")
+    return reader
+
+
+def stroke(page, points) -> None:
+    """Draw one stroke with the mouse through points given in the pad's 280 × 280 square."""
+    box = page.locator(".pad-canvas").bounding_box()
+    scale = box["width"] / 280
+    (x, y), *rest = points
+    page.mouse.move(box["x"] + x * scale, box["y"] + y * scale)
+    page.mouse.down()
+    for x, y in rest:
+        page.mouse.move(box["x"] + x * scale, box["y"] + y * scale, steps=8)
+    page.mouse.up()
+
+
+def answers(page) -> list[str]:
+    """The text of each network's live region, once both say something."""
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.pad-answer')].filter(a => a.textContent).length === 2",
+        timeout=30_000,
+    )
+    return page.locator('.pad-answer[role="status"]').all_inner_texts()
+
+
+def left_loopback(urls: list[str]) -> list[str]:
+    """The requests that went anywhere but 127.0.0.1 (data: and blob: URLs never leave the page)."""
+    return [url for url in urls if not url.startswith(("data:", "blob:")) and urlsplit(url).hostname != "127.0.0.1"]
+
+
+def test_try_it_reads_a_vertical_stroke_as_a_one_and_clear_empties_it(reader, host):
+    page = try_it(reader, host)
+    stroke(page, [(140, 40), (140, 240)])
+    read = answers(page)
+    shot = screenshot(page, "book-try-one")
+    assert len(read) == 2 and all(text.startswith("1 (") for text in read), f"the networks read {read}; see {shot}"
+    # Each digit's probability is text beside its bar, for a screen reader and for anyone who cannot see the bars.
+    percents = page.locator(".pad-network").first.locator(".pad-percent").all_inner_texts()
+    assert len(percents) == 10 and all(text.endswith(" %") for text in percents), percents
+    page.locator("button.pad-clear").click()
+    assert page.locator(".pad-answer").all_inner_texts() == ["", ""], "Clear left answers on the page"
+    assert not left_loopback(page.requests), f"requests left the machine: {left_loopback(page.requests)}"
+    assert not reader.elsewhere and not reader.errors, (reader.elsewhere, reader.errors)
+
+
+def test_try_it_is_usable_from_the_keyboard(reader, host):
+    page = try_it(reader, host)
+    reached = []
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        reached.append(page.evaluate("() => document.activeElement.className"))
+        if "pad-sample" in reached[-1]:
+            break
+    assert "pad-clear" in reached and "pad-sample" in reached, f"Tab reached {reached}"
+    # A sample drawing, picked with the arrow keys: the answers come as from a stroke drawn by hand.
+    page.keyboard.press("ArrowDown")
+    assert all(text[:1].isdigit() for text in answers(page))
+
+
+def test_try_it_gives_lesson_05s_probabilities_with_nothing_from_elsewhere(reader, host, monkeypatch):
+    require_real_cache()
+    monkeypatch.setenv(data.CACHE_ENV, str(REAL_CACHE))  # MNIST's test digits; nothing writes the cache
+    stored = site_networks.stored_probabilities()
+    images = site_networks.digits()
+    page = try_it(reader, host)
+    got = page.evaluate(
+        "async (images) => { const out = []; for (const x of images) out.push(await window.mnistLesson.predict(x));"
+        " return out; }",
+        images.tolist(),
+    )
+    for name, expected in stored.items():
+        page_probabilities = [each[name] for each in got]
+        worst = max(abs(a - b) for row, want in zip(page_probabilities, expected) for a, b in zip(row, want))
+        assert worst <= site_networks.TOLERANCE, f"{name}: the page's probabilities differ by up to {worst:.2e}"
+    assert not left_loopback(page.requests), f"requests left the machine: {left_loopback(page.requests)}"
+    # The page loads every runtime file the site ships, and nothing else of onnxruntime-web.
+    runtime = {url.rsplit("/", 1)[-1] for url in page.requests if f"/{TRY_IT}/ort/" in url}
+    assert runtime == set(RUNTIME_FILES), f"the page loaded {sorted(runtime)}; the site ships {RUNTIME_FILES}"
+    assert not reader.elsewhere and not reader.errors, (reader.elsewhere, reader.errors)
+
+
+def test_the_home_page_and_lessons_02_and_05_link_try_it(reader, host):
+    for page in ("index.html", "notebooks/02_inference.html", "notebooks/05_onnx.html"):
+        reader.goto(f"{host}{page}")
+        links = reader.locator('article a[href$="try.html"]')
+        assert links.count(), f"{page} does not link the Try it page"

@@ -221,6 +221,37 @@ def test_each_lesson_page_launches_its_own_notebook_on_the_hub_and_on_binder(cou
     assert all((CHECKOUT / notebook).is_file() for notebook in launched)
 
 
+def test_the_try_it_page_ships_the_pad_the_networks_and_only_the_runtime_files_it_loads(course_site):
+    folder = course_site / book.TRY_IT
+    assert sorted(p.name for p in (folder / "ort").iterdir()) == sorted(book.RUNTIME_FILES)
+    for name in book.RUNTIME_FILES:
+        assert (folder / "ort" / name).read_bytes() == (book.RUNTIME / "dist" / name).read_bytes()
+    networks = sorted(book.SITE_NETWORKS.glob("*.onnx"))
+    assert sorted(p.name for p in (folder / "networks").iterdir()) == [p.name for p in networks]
+    copies = {folder / "networks" / p.name: p for p in networks} | {folder / p.name: p for p in book.PAD_FILES}
+    for copy, path in copies.items():
+        assert copy.read_bytes() == path.read_bytes(), f"{copy.relative_to(course_site)} is not {path}"
+    page = (course_site / "try.html").read_text()
+    assert '<script type="module" src="try-it/try.js"></script>' in page and 'role="status"' in page
+    # The page's script loads everything from beside itself: no address of another site in it.
+    assert "://" not in (folder / "try.js").read_text()
+
+
+def test_the_install_line_is_made_from_the_repository_and_branch_of_book_launch_toml(tmp_path):
+    launch = launch_file(tmp_path, repository="https://gitlab.com/school/digits", branch="spring")
+    line = book.install_line(book.launch_settings(launch))
+    assert line == 'pip install "mnist-lesson[lessons] @ git+https://gitlab.com/school/digits@spring"'
+
+
+def test_each_lesson_page_says_how_to_run_it_in_three_ways(course_site):
+    settings = book.launch_settings()
+    line = html.escape(book.install_line(settings), quote=False)
+    for lesson in LESSONS:
+        page = (course_site / "notebooks" / f"{lesson.stem}.html").read_text()
+        assert line in page or book.install_line(settings).replace('"', "&quot;") in page, lesson.stem
+        assert f"git clone {settings['repository']}" in page and "make lab" in page, lesson.stem
+
+
 # ------------------------------------------------------------------ defects, on a tiny course
 
 
@@ -432,3 +463,31 @@ def test_the_command_says_where_the_site_is_or_what_failed(tiny):
     assert "make book: The site was not built" in done.stderr
     assert "notebooks/01_tiny.ipynb, cell 1" in done.stderr and "book/images/gone.png" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def try_page(tiny: Path) -> Path:
+    """The tiny course with a Try it page of its own in docs/ and its table of contents."""
+    (tiny / "docs" / book.TRY_PAGE).write_text("# Try it\n\nDraw.\n")
+    edit(tiny / "docs" / "index.md", "guide\n```", "guide\ntry\n```")
+    return tiny
+
+
+def test_a_try_it_page_without_networks_is_refused_and_the_site_left_as_it_was(tiny, tmp_path):
+    try_page(tiny)
+    with pytest.raises(book.BookError, match=r"No networks \(\*\.onnx\) in .*empty: the Try it page runs lesson 05"):
+        book.build(
+            tiny / "out", tiny / "notebooks", tiny / "book" / "images", tiny / "docs", networks=tmp_path / "empty"
+        )
+    assert not (tiny / "out").exists()
+
+
+def test_a_missing_runtime_says_how_to_install_it(tmp_path):
+    with pytest.raises(book.BookError, match=r"onnxruntime-web is not installed in .*`make book` installs it"):
+        book.try_it_files(book.SITE_NETWORKS, runtime=tmp_path / "node_modules" / "onnxruntime-web")
+
+
+def test_a_lesson_links_a_learners_page_of_docs_as_it_is_in_the_checkout(tiny, tmp_path):
+    # A lesson links docs/guide.md as ../docs/guide.md, which JupyterLab opens; the site has that page at its root.
+    edit_pair(tiny / "notebooks", "01_tiny", "Back to [the top](01_tiny.ipynb).", "Read [the guide](../docs/guide.md).")
+    html_folder = build_tiny(tiny)
+    assert 'href="../guide.html"' in (html_folder / "notebooks" / "01_tiny.html").read_text()
