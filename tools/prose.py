@@ -39,6 +39,9 @@ QUESTION = re.compile(r"^\*\*Self-check\.\*\*[^\n]*$|<summary>.*?</summary>", re
 #: A number in an output: 0.9796, -3, 1.2e-04 (a minus sign right after a digit is a dash, not a sign).
 NUMBER = re.compile(r"(?<![\d.])-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
+#: The pages of docs/ written for learners, which a lesson may link (../docs/try.md): the website's Try it page.
+LEARNER_PAGES = ("try.md",)
+_LEARNER_PAGES = "|".join(re.escape(name) for name in LEARNER_PAGES)
 _MONTH = "January|February|March|April|May|June|July|August|September|October|November|December"
 #: What only the course's maintainers need, never a learner: each kind, and how it is spelled.
 MAINTAINER_WORDS = {
@@ -47,7 +50,7 @@ MAINTAINER_WORDS = {
     "a tolerance": re.compile(r"\btolerances?\b", re.IGNORECASE),
     "a make target other than make lab": re.compile(r"\bmake test(?:-all)?\b|`make (?!lab`)[a-z][\w-]*`"),
     "a date": re.compile(rf"\b\d{{4}}-\d{{2}}-\d{{2}}\b|\b(?:\d{{1,2}}\s+)?(?:{_MONTH})\s+(?:\d{{1,2}},\s+)?\d{{4}}\b"),
-    "a docs/ path": re.compile(r"\bdocs/[\w./-]*\.md\b"),
+    "a docs/ path": re.compile(rf"\bdocs/(?!(?:{_LEARNER_PAGES})(?![\w./-]))[\w./-]*\.md\b"),
 }
 #: The most words of prose a lesson may have outside <details> blocks, and lesson 01 before it trains.
 MAX_WORDS, MAX_WORDS_BEFORE_FIT = 3000, 2000

@@ -179,6 +179,8 @@ def write_pair(tmp_path, cells, stem="01_tiny"):
         ("On November 28, 2026 it won.", "a date", "November 28, 2026"),
         ("See `docs/design.md`, 'Why'.", "a docs/ path", "docs/design.md"),
         ("See [the notes](../docs/checks.md).", "a docs/ path", "docs/checks.md"),
+        ("See [the notes](../docs/try.md.bak.md).", "a docs/ path", "docs/try.md.bak.md"),
+        ("See [the notes](../docs/try-it.md).", "a docs/ path", "docs/try-it.md"),
     ],
 )
 def test_words_for_maintainers_are_named_with_their_line(tmp_path, sentence, what, found):
@@ -238,3 +240,9 @@ def test_a_lesson_longer_than_its_limits_is_named_with_its_count(tmp_path, stem,
 def test_lesson_01_without_a_fit_is_named(tmp_path):
     ipynb, _ = write_pair(tmp_path, ["Short.", ("code", "model.evaluate(x, y)")], stem="01_mnist")
     assert prose.check_length(ipynb) == [f"{ipynb}: no code cell calls fit, so the lesson never trains its network."]
+
+
+def test_a_lesson_may_link_the_websites_try_it_page_a_page_of_docs_for_learners(tmp_path):
+    sentence = "On the course's website, [Try it](../docs/try.md) has the same pad."
+    ipynb, md = write_pair(tmp_path, ["# A lesson", ("code", "x = 1"), f"First line.\n\n{sentence}"])
+    assert prose.check_audience(ipynb, md) == []
