@@ -171,6 +171,8 @@ execute: sync data ## Sync, then re-execute every notebook so all stored outputs
 	@$(MAKE) --no-print-directory run
 	@# Executing rewrites the .ipynb only; re-sync so the pair's timestamps agree again.
 	sources="$$($(LESSONS) paths --md)" && $(BIN)/jupytext --sync $$sources
+	@# The networks the website's "Try it" page runs: lesson 05's fresh exports, once they give its stored probabilities.
+	$(BIN)/python -m tools.site_networks
 
 images: data ## Regenerate the figures in book/images/ from the data
 	$(BIN)/python -m tools.images --out book/images

@@ -319,26 +319,27 @@ def checkout(root):
 
 
 def test_a_new_lesson_is_picked_up_everywhere_with_nothing_else_edited(checkout):
+    # 99 sorts after every real lesson, so the new one comes last.
     before = registry.lessons(checkout / "notebooks")
-    md = checkout / "notebooks" / "05_fixture.md"
+    md = checkout / "notebooks" / "99_fixture.md"
     code = '```python\nimport os\n\nos.environ.setdefault("KERAS_BACKEND", "jax")\n'
     code += 'from mnist_lesson.repro import reproducible\n\nreproducible(seed=42)\nprint("answer:", 42)\n```\n'
-    md.write_text(header(DECLARED) + "# Lesson 05 · A fixture lesson\n\n" + code)
+    md.write_text(header(DECLARED) + "# Lesson 99 · A fixture lesson\n\n" + code)
     jupytext.write(jupytext.read(md), md.with_suffix(".ipynb"))  # what `make sync` does
 
     every = registry.lessons(checkout / "notebooks")
     fixture = every[-1]
-    assert [each.stem for each in every] == [*(each.stem for each in before), "05_fixture"]
+    assert [each.stem for each in every] == [*(each.stem for each in before), "99_fixture"]
     assert fixture.own_backend == "jax" and fixture.loads == () and str(fixture.second_configuration)
-    assert benchmark.budgets(every)["05_fixture"] == 5
+    assert benchmark.budgets(every)["99_fixture"] == 5
     assert benchmark.budgets(every) == {each.stem: each.declared.budget_s for each in every}
     assert [check.cell or check.figure for check in fixture.declared.browser] == ["print(", "fixture.png"]
 
     assert registry.write_tables(every, checkout, check=True) == [checkout / name for name in registry.TABLE_PAGES]
     registry.write_tables(every, checkout)
     readme, index = ((checkout / name).read_text() for name in registry.TABLE_PAGES)
-    assert "| [05 · A fixture lesson](notebooks/05_fixture.ipynb) | prints one number |\n" in readme
-    assert "| [05 · A fixture lesson](../notebooks/05_fixture.ipynb) | prints one number |\n" in index
+    assert "| [99 · A fixture lesson](notebooks/99_fixture.ipynb) | prints one number |\n" in readme
+    assert "| [99 · A fixture lesson](../notebooks/99_fixture.ipynb) | prints one number |\n" in index
     assert registry.write_tables(every, checkout, check=True) == []
 
     key = registry.second_configuration_key(fixture, every, checkout)
