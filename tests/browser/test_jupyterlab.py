@@ -11,6 +11,7 @@ run must show on screen besides is each lesson's own `browser` list in its front
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from pathlib import Path
@@ -266,3 +267,95 @@ def test_a_broken_cell_fails_with_its_name(page, lab):
     (lab.root / "notebooks" / "99_broken.ipynb").write_text(json.dumps(broken))
     with pytest.raises(AssertionError, match=r"(?s)cell 3 \('x_train.shapee'\) shows an error: .*AttributeError"):
         run_lesson(page, lab, "notebooks/99_broken.ipynb")
+
+
+#: The lesson with the drawing pad, and the source line of the cell that shows it.
+PAD_LESSON, PAD_CELL = "notebooks/02_inference.ipynb", "pad = Pad(model)"
+PAD_TIMEOUT = 60_000  # ms for the kernel to answer a stroke (JAX compiles the network's first call)
+
+
+def pad_ink(canvas) -> int:
+    """How much ink a canvas of the pad shows: the sum of its red channel (white ink on black)."""
+    return canvas.evaluate(
+        "c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+        " let s = 0; for (let i = 0; i < d.length; i += 4) s += d[i]; return s; }"
+    )
+
+
+def draw_with_mouse(page, canvas, points) -> None:
+    """Press the mouse at the first point, move through the rest, release: one stroke, as a learner draws."""
+    box = canvas.bounding_box()
+    scale = box["width"] / 280  # points are in the pad's 280 × 280 square
+    page.mouse.move(box["x"] + points[0][0] * scale, box["y"] + points[0][1] * scale)
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(box["x"] + x * scale, box["y"] + y * scale, steps=3)
+    page.mouse.up()
+
+
+def answer_shown(page, status, digit: int, where: str) -> str:
+    """Wait until the pad's live region begins with `digit` ("1 (98 %)"), and return its text."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(
+            "([el, d]) => el.textContent.startsWith(d + ' (')",
+            arg=[status.element_handle(), str(digit)],
+            timeout=PAD_TIMEOUT,
+        )
+    except PlaywrightTimeout:  # say what the pad showed instead
+        shot = screenshot(page, f"pad-{digit}")
+        shown = status.inner_text()
+        raise AssertionError(f"the pad did not read {digit}: it shows {shown!r}; see {shot}\n{where}") from None
+    return status.inner_text()
+
+
+def test_the_pad_reads_a_drawn_1_and_0_and_clear_empties_it(page, lab):
+    # Lesson 02 up to its pad, in JupyterLab; the network is the one lesson 01 trains (in scratch: its run
+    # above saved it, or lesson 02's first cells train it).
+    panel = open_in_lab(page, lab, PAD_LESSON)
+    clear_outputs(page, panel)
+    cell = panel.locator(".jp-CodeCell").filter(has_text=PAD_CELL).first
+    cell.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Escape")
+    menu(page, "Run", "Run All Above Selected Cell")
+    deadline = time.monotonic() + RUN_TIMEOUT
+    prompts = panel.locator(".jp-CodeCell .jp-InputPrompt")
+    while any("*" in text for text in prompts.all_inner_texts()) or not re.search(r"\d", prompts.first.inner_text()):
+        assert time.monotonic() < deadline, f"lesson 02 did not run up to its pad; see {screenshot(page, 'pad-run')}"
+        time.sleep(1)
+    wait_for_idle_kernel(page, timeout=120)
+    cell.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+Enter")  # run the pad's cell, and stay on it
+    canvas, seen = cell.locator("canvas.pad-canvas"), cell.locator("canvas.pad-image28")
+    canvas.wait_for(timeout=PAD_TIMEOUT)
+    status = cell.locator('.pad-answer[role="status"]')
+    where = f"screenshot: {screenshot(page, 'pad-shown')}"
+    problems = [p for p in cell_problems(panel) if "was not executed" not in p]
+    assert not problems, "\n".join(problems) + f"\n{where}"
+    # Until someone draws, the pad holds the package's sample drawing of a 1.
+    answer_shown(page, status, 1, where)
+    clear = cell.get_by_role("button", name="Clear")
+
+    clear.click()
+    page.wait_for_function("el => el.textContent === ''", arg=status.element_handle(), timeout=PAD_TIMEOUT)
+    assert pad_ink(canvas) == 0 and pad_ink(seen) == 0, f"Clear left ink on the pad\n{where}"
+
+    draw_with_mouse(page, canvas, [(140, 45 + 10 * step) for step in range(20)])  # a vertical stroke
+    shown = answer_shown(page, status, 1, where)
+    assert re.fullmatch(r"1 \(\d+ %\)", shown), shown
+    assert pad_ink(seen) > 0, f"the 28 × 28 image shows nothing\n{where}"
+    bars = cell.locator(".pad-percent").all_inner_texts()
+    assert len(bars) == 10 and all(re.fullmatch(r"\d+ %", text) for text in bars), bars
+
+    clear.click()
+    page.wait_for_function("el => el.textContent === ''", arg=status.element_handle(), timeout=PAD_TIMEOUT)
+    loop = [(140 + 60 * math.sin(2 * math.pi * k / 40), 140 - 85 * math.cos(2 * math.pi * k / 40)) for k in range(41)]
+    draw_with_mouse(page, canvas, loop)  # a closed loop
+    answer_shown(page, status, 0, where)
+
+    clear.click()
+    page.wait_for_function("el => el.textContent === ''", arg=status.element_handle(), timeout=PAD_TIMEOUT)
+    assert pad_ink(canvas) == 0 and pad_ink(seen) == 0, f"Clear left ink on the pad\n{where}"
+    assert all(text == "" for text in cell.locator(".pad-percent").all_inner_texts())
