@@ -19,7 +19,7 @@ def test_the_answers_are_the_ones_the_lessons_teach():
     assert QUESTIONS["01-loss"].answer == pytest.approx(1.3863, abs=1e-4)
     assert QUESTIONS["02-row-share"].answer == pytest.approx(0.9544, abs=1e-4)
     assert QUESTIONS["03-output-size"].answer == 24
-    assert QUESTIONS["03-conv-parameters"].answer == 18496
+    assert QUESTIONS["03-conv-parameters"].answer == 9280
     assert QUESTIONS["04-one-step-rate"].answer == 0.5
     assert list(QUESTIONS["04-logit-gradient"].answer) == [0.1, -0.3, 0.2]
     assert QUESTIONS["01-best-epoch"].answer(RUN) == 4 and QUESTIONS["02-row-share"].share
@@ -45,7 +45,7 @@ RUN = {"loss": [0.3, 0.2, 0.1, 0.05, 0.03], "val_loss": [0.2, 0.15, 0.1, 0.09, 0
         ("02-mistakes", (1 - 0.9832) * 10000),
         ("02-row-share", 0.954),
         ("03-output-size", 24),
-        ("03-conv-parameters", 18496),
+        ("03-conv-parameters", 9280),
         ("04-one-step-rate", 0.5),
         ("04-one-step-rate", 1 / 2),
         ("04-logit-gradient", [0.1, -0.3, 0.2]),
@@ -73,7 +73,7 @@ def test_a_right_answer_is_confirmed_with_the_reason(question, answer):
         ("02-mistakes", 9832, "number read right"),
         ("02-row-share", 963, "divide by how many 8s"),
         ("03-output-size", 26, "3 × 3 filter"),
-        ("03-conv-parameters", 640, "all 32 channels"),
+        ("03-conv-parameters", 640, "all 16 channels"),
         ("04-one-step-rate", 1, "twice too far"),
         ("04-one-step-rate", 0.4, "80 % of the way"),
         ("04-logit-gradient", [0.1, 0.3, 0.2], "0.7 − 1: negative"),

@@ -86,9 +86,9 @@ def network_diagram(
 #: Lesson 03's convnet, layer by layer: name, output (height, width, channels) or length, parameters.
 CONVNET = (
     ("input", (28, 28, 1), 0),
-    ("Conv2D 32 × (3 × 3), relu", (26, 26, 32), 3 * 3 * 1 * 32 + 32),
-    ("MaxPooling2D 2 × 2", (13, 13, 32), 0),
-    ("Conv2D 64 × (3 × 3), relu", (11, 11, 64), 3 * 3 * 32 * 64 + 64),
+    ("Conv2D 16 × (3 × 3), relu", (26, 26, 16), 3 * 3 * 1 * 16 + 16),
+    ("MaxPooling2D 2 × 2", (13, 13, 16), 0),
+    ("Conv2D 64 × (3 × 3), relu", (11, 11, 64), 3 * 3 * 16 * 64 + 64),
     ("MaxPooling2D 2 × 2", (5, 5, 64), 0),
     ("Flatten, Dropout 0.5", (1600,), 0),
     ("Dense 128, relu", (128,), 1600 * 128 + 128),

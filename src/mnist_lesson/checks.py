@@ -154,15 +154,15 @@ QUESTIONS: dict[str, Question] = {
     ),
     "03-conv-parameters": Question(
         kind="whole",
-        answer=3 * 3 * 32 * 64 + 64,
-        right="each of the 64 filters has 3 × 3 weights for each of the 32 channels it reads, "
-        "plus one bias: 3 × 3 × 32 × 64 + 64 = 18,496.",
+        answer=3 * 3 * 16 * 64 + 64,
+        right="each of the 64 filters has 3 × 3 weights for each of the 16 channels it reads, "
+        "plus one bias: 3 × 3 × 16 × 64 + 64 = 9,280.",
         wrong="A filter has kernel height × kernel width weights for every channel it reads, plus one bias; "
         "then count the filters.",
         hints=(
-            (3 * 3 * 64 + 64, "Each filter reads all 32 channels of the layer before, with 3 × 3 weights for each."),
-            (3 * 3 * 32 * 64, "You counted the weights; every filter also has one bias."),
-            (13 * 13 * 32 * 64 + 64, "A filter's weights do not depend on the image size: 3 × 3 wherever it slides."),
+            (3 * 3 * 64 + 64, "Each filter reads all 16 channels of the layer before, with 3 × 3 weights for each."),
+            (3 * 3 * 16 * 64, "You counted the weights; every filter also has one bias."),
+            (13 * 13 * 16 * 64 + 64, "A filter's weights do not depend on the image size: 3 × 3 wherever it slides."),
         ),
     ),
     "04-one-step-rate": Question(

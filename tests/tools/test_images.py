@@ -95,16 +95,16 @@ def test_network_diagram_labels_each_layer_and_its_parameter_count():
 def test_convnet_diagram_shows_lesson_03s_shapes_and_parameters():
     fig = build.convnet_diagram()
     texts = [t.get_text() for t in fig.axes[0].texts]
-    shapes = ["28 × 28 × 1", "26 × 26 × 32", "13 × 13 × 32", "11 × 11 × 64", "5 × 5 × 64", "1,600", "128", "10"]
+    shapes = ["28 × 28 × 1", "26 × 26 × 16", "13 × 13 × 16", "11 × 11 × 64", "5 × 5 × 64", "1,600", "128", "10"]
     assert [t for t in texts if t in shapes] == shapes
     assert [t for t in texts if t.endswith(" parameters")] == [
-        "320 parameters",
-        "18,496 parameters",
+        "160 parameters",
+        "9,280 parameters",
         "204,928 parameters",
         "1,290 parameters",
     ]
     # The lesson's model.summary() gives the same total (its stored output says so).
-    assert fig.axes[0].get_title(loc="right") == "225,034 parameters in all"
+    assert fig.axes[0].get_title(loc="right") == "215,658 parameters in all"
 
 
 def test_network_diagram_says_what_is_wrong_with_mismatched_names():
