@@ -39,6 +39,14 @@ def title_of(lesson: Path) -> str:
     return first.splitlines()[0].removeprefix("# ").strip()
 
 
+def figures_of(lesson: Path) -> int:
+    """How many figures a lesson shows: images in its text, and images its cells stored."""
+    cells = json.loads(lesson.read_text())["cells"]
+    linked = sum("".join(c["source"]).count("](../book/images/") for c in cells if c["cell_type"] == "markdown")
+    stored = sum("image/png" in o.get("data", {}) for c in cells for o in c.get("outputs", []))
+    return linked + stored
+
+
 def last_stream_line(lesson: Path) -> str:
     """The last line the lesson printed: a stored output that is not in the prose."""
     lines = [
@@ -149,7 +157,8 @@ def test_each_lesson_page_shows_its_title_figures_and_stored_outputs(reader, hos
     assert heading(reader.locator("article h1").first.inner_text()) == title_of(lesson), shot
     images = reader.locator("article img")
     widths = images.evaluate_all("imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
-    assert widths and all(width > 0 for width in widths), f"figures that did not load: {widths}; see {shot}"
+    assert len(widths) >= figures_of(lesson), f"{len(widths)} images for {figures_of(lesson)} figures; see {shot}"
+    assert all(width > 0 for width in widths), f"figures that did not load: {widths}; see {shot}"
     outputs = "\n".join(reader.locator("article .cell_output").all_inner_texts())
     assert last_stream_line(lesson) in outputs, f"the lesson's last printed line is not on its page; see {shot}"
     if lesson.stem in STORED:
