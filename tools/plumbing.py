@@ -101,6 +101,31 @@ def execute_notebook(
     done = subprocess.run(command, env=dict(env), capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"{Path(notebook).name} failed to execute:\n{done.stderr[-3000:]}")
+    blank_widget_ids(Path(notebook) if output is None else Path(notebook).with_name(Path(output).name))
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def blank_widget_ids(notebook: Path) -> int:
+    """Blank the model id of every widget output stored in a notebook; return how many there were.
+
+    A stored id is random (a new one on every run) and names a widget that lived only in the kernel that
+    ran the notebook. JupyterLab shows "Error displaying widget: model not found" for such an id, and hides
+    an output whose id is empty until the cell is run again; nbval does not compare widget outputs.
+    """
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    found = 0
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            view = output.get("data", {}).get(WIDGET_VIEW)
+            if isinstance(view, dict) and "model_id" in view:
+                view["model_id"], found = "", found + 1
+    if found:
+        nbformat.write(nb, notebook)
+    return found
 
 
 def fill_generated(text: str, command: str, fill: Callable[[str], str]) -> str:

@@ -100,3 +100,20 @@ def test_execute_notebook_names_the_notebook_and_says_what_failed(tmp_path):
 
 def test_a_tagged_cell_is_not_compared_verbatim():
     assert {plumbing.TOLERANCE_TAG, plumbing.IGNORE_OUTPUT_TAG, plumbing.SKIP_TAG} == plumbing.NOT_VERBATIM
+
+
+def test_widget_outputs_are_stored_without_their_random_model_id(tmp_path):
+    import nbformat
+
+    view = {"model_id": "d295e81767b54c7abc320bd02be85f51", "version_major": 2, "version_minor": 1}
+    cell = nbformat.v4.new_code_cell("pad")
+    cell.outputs = [
+        nbformat.v4.new_output("execute_result", {plumbing.WIDGET_VIEW: view, "text/plain": "Drawing pad"}),
+        nbformat.v4.new_output("stream", text="kept\n"),
+    ]
+    path = tmp_path / "n.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), path)
+    assert plumbing.blank_widget_ids(path) == 1
+    outputs = nbformat.read(path, as_version=4).cells[0].outputs
+    assert outputs[0]["data"][plumbing.WIDGET_VIEW]["model_id"] == ""
+    assert outputs[0]["data"]["text/plain"] == "Drawing pad" and outputs[1]["text"] == "kept\n"
