@@ -1,4 +1,4 @@
-"""A drawing pad: draw a digit with mouse, pen or finger, and trained networks read it (lessons 02 and 03).
+"""A drawing pad: draw a digit with mouse, pen or finger, and trained networks read it (introduced in lesson 02).
 
 The pad is an anywidget widget; its JavaScript, ``pad.js``, is also the website's "Try it" page's.
 Whatever is drawn (strokes), uploaded (a photo or scan) or picked (a sample drawing) becomes one
@@ -98,7 +98,7 @@ def answer_text(probabilities) -> str:
 
 
 class Pad(anywidget.AnyWidget):
-    """Draw a digit (or upload one, or pick a sample) and see what each network reads (lessons 02 and 03).
+    """Draw a digit (or upload one, or pick a sample) and see what each network reads (lesson 02).
 
     `networks` is one Keras model, or {name: model} for several side by side. Each model gets the
     28×28 image laid out as its `input_shape` says; `inputs` = {name: shape} says it instead.
