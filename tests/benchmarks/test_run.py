@@ -55,7 +55,7 @@ def test_a_generated_table_is_rewritten_from_its_result_and_nothing_else(monkeyp
     page = f"# Performance\n\nHand-written.\n\n{run.marker('lessons')}\n\nMore prose.\n"
     rewritten = run.generated_page(page.replace(run.marker("lessons"), run.marker("lessons").replace("\n", "\nold\n")))
     assert "old" not in rewritten and "Hand-written." in rewritten and rewritten.endswith("More prose.\n")
-    assert "| 01_mnist | jax | 31 (30–34) | ≤ 60 s | met | 1180 |" in rewritten
+    assert "| 01_mnist | jax | 31 (30–34) | ≤ 60 s | met |  |  |  | 1180 |" in rewritten
     assert "Measured 2026-11-28 (2 cores, a CPU, Python 3.11.7), 3 rounds" in rewritten
 
 
