@@ -326,7 +326,8 @@ export function createPad(root, options = {}) {
   const controls = element("div", { class: "pad-controls" }, clearButton,
     element("label", {}, "Sample drawing ", sampleSelect),
     element("label", {}, "Upload a photo or scan ", upload));
-  root.append(element("div", { class: "mnist-pad" }, element("div", { class: "pad-row" },
+  // data-lm-suppress-shortcuts: in JupyterLab, Enter on a focused control presses it, not "edit this cell".
+  root.append(element("div", { class: "mnist-pad", "data-lm-suppress-shortcuts": "true" }, element("div", { class: "pad-row" },
     element("div", { class: "pad-draw" }, canvas, controls, message),
     element("figure", {}, seen, caption),
     answers)));

@@ -359,3 +359,13 @@ def test_the_pad_reads_a_drawn_1_and_0_and_clear_empties_it(page, lab):
     page.wait_for_function("el => el.textContent === ''", arg=status.element_handle(), timeout=PAD_TIMEOUT)
     assert pad_ink(canvas) == 0 and pad_ink(seen) == 0, f"Clear left ink on the pad\n{where}"
     assert all(text == "" for text in cell.locator(".pad-percent").all_inner_texts())
+
+    # Without a pointer: pick a sample drawing, then reach Clear with the keyboard and press it with Enter.
+    sample = cell.get_by_label("Sample drawing")
+    sample.select_option("zero")
+    answer_shown(page, status, 0, where)
+    sample.focus()
+    page.keyboard.press("Shift+Tab")
+    assert clear.evaluate("el => el === document.activeElement"), f"Shift+Tab did not reach Clear\n{where}"
+    page.keyboard.press("Enter")
+    page.wait_for_function("el => el.textContent === ''", arg=status.element_handle(), timeout=PAD_TIMEOUT)
