@@ -20,7 +20,7 @@ POINTER = re.compile(r"\((?:introduced in )?lesson (\d\d)\)")
 def imported_by(lesson: str, module: str) -> set[str]:
     """The names a lesson imports from mnist_lesson.<module>."""
     names = set()
-    for line in re.findall(rf"^from mnist_lesson\.{module} import (.+)$", LESSONS[lesson], re.MULTILINE):
+    for line in re.findall(rf"^\s*from mnist_lesson\.{module} import (.+)$", LESSONS[lesson], re.MULTILINE):
         names |= {name.strip() for name in line.split(",")}
     return names
 

@@ -172,6 +172,9 @@ class Declared:
     #: Optional: the most times the first lesson's headless time this one may take, measured in the same run
     #: (a ratio holds across processors where seconds do not; `make bench` reports it).
     budget_ratio: float | None = None
+    #: Optional: the Keras backends the lesson can run on, where it cannot run on all (lesson 05 exports to ONNX,
+    #: which Keras does only on TensorFlow here); `make test-all` checks it on these alone.
+    backends: tuple[str, ...] | None = None
 
     @classmethod
     def read(cls, md: Path, text: str) -> Declared:
@@ -214,12 +217,20 @@ class Declared:
                 f"{where}: `budget_ratio` is {ratio!r}: how many times the first lesson's headless time this one "
                 "may take, a number"
             )
+        backends = raw.get("backends")
+        if backends is not None:
+            if not isinstance(backends, list) or not backends or any(b not in BACKENDS for b in backends):
+                raise ValueError(
+                    f"{where}: `backends` is {backends!r}: a list of the backends the lesson runs on, "
+                    f"from {', '.join(BACKENDS)} (leave it out where it runs on all)"
+                )
+            backends = tuple(backends)
         if not isinstance(raw["browser"], list):
             raise ValueError(f"{where}: `browser` is {raw['browser']!r}: a list of checks (it may be empty: [])")
         checks = tuple(
             BrowserCheck.read(each, f"{where} browser check {n}") for n, each in enumerate(raw["browser"], 1)
         )
-        return cls(raw["title"].strip(), raw["summary"].strip(), budget, checks, ratio)
+        return cls(raw["title"].strip(), raw["summary"].strip(), budget, checks, ratio, backends)
 
 
 #: A call of `fit`, for the cells Python cannot parse (IPython's magics): comments are stripped first.
@@ -346,7 +357,10 @@ class Lesson:
         own = self.own_backend
         if own not in AVX_ONLY:
             raise ValueError(f"{self.stem} runs on {own}: say in AVX_ONLY (tools/lessons.py) how to limit it to AVX")
-        found = [Configuration(f"KERAS_BACKEND={b}", {"KERAS_BACKEND": b}) for b in BACKENDS]
+        backends = self.declared.backends or BACKENDS
+        if own not in backends:
+            raise ValueError(f"{self.stem} runs on {own}, which its front matter's `backends` leaves out: add it")
+        found = [Configuration(f"KERAS_BACKEND={b}", {"KERAS_BACKEND": b}) for b in backends]
         found.append(Configuration(f"KERAS_BACKEND={own} on one core", {"KERAS_BACKEND": own}, ("taskset", "-c", "0")))
         avx = {"KERAS_BACKEND": own, **AVX_ONLY[own]}
         found.append(Configuration(" ".join(f"{k}={v}" for k, v in avx.items()), avx))

@@ -38,7 +38,7 @@ def setup_cell(backend: str) -> str:
 def make_lesson(folder, stem: str, body: str) -> registry.Lesson:
     """A lesson pair whose .md is the given text (the .ipynb's bytes only matter to the key)."""
     folder.mkdir(exist_ok=True)
-    (folder / f"{stem}.md").write_text(HEADER + body)
+    (folder / f"{stem}.md").write_text(header(DECLARED) + body)
     (folder / f"{stem}.ipynb").write_text(json.dumps({"cells": [], "source": body}))
     return registry.Lesson(folder / f"{stem}.ipynb")
 
@@ -116,6 +116,20 @@ def test_test_all_covers_every_backend_and_the_own_one_on_one_core_and_avx(cours
     assert "KERAS_BACKEND=tensorflow on one core" in names and "KERAS_BACKEND=jax on one core" not in names
     checked = [c.name for c in first.configurations if first.checked_by_make_test(c)]
     assert checked == ["KERAS_BACKEND=jax", "KERAS_BACKEND=tensorflow"]  # make test's two runs of a JAX lesson
+
+
+def test_a_lesson_that_declares_its_backends_is_checked_on_those_alone(tmp_path):
+    lesson = make_lesson(tmp_path, "99_fixture", "")
+    lesson.md.write_text(header(DECLARED | {"backends": ["tensorflow"]}) + setup_cell("tensorflow"))
+    assert [c.name for c in lesson.configurations] == [
+        "KERAS_BACKEND=tensorflow",
+        "KERAS_BACKEND=tensorflow on one core",
+        "KERAS_BACKEND=tensorflow ONEDNN_MAX_CPU_ISA=AVX",
+    ]
+    elsewhere = make_lesson(tmp_path, "98_fixture", "")
+    elsewhere.md.write_text(header(DECLARED | {"backends": ["tensorflow"]}) + setup_cell("jax"))
+    with pytest.raises(ValueError, match="runs on jax, which its front matter's `backends` leaves out"):
+        _ = elsewhere.configurations
 
 
 @pytest.fixture
@@ -280,6 +294,7 @@ def test_a_lessons_declarations_are_read_from_its_front_matter(tmp_path):
         ({"summary": None}, r"lacks summary: a lesson declares title, summary, budget_s, browser"),
         ({"budget": 5}, r"unknown keys budget"),
         ({"budget_s": "a minute"}, r"`budget_s` is 'a minute': the seconds"),
+        ({"backends": ["theano"]}, r"`backends` is \['theano'\]: a list of the backends the lesson runs on"),
         ({"budget_ratio": -3}, r"`budget_ratio` is -3: how many times the first lesson's headless time"),
         ({"summary": "x" * 161}, r"the summary has 161 characters; shorten it to 160"),
         ({"title": "two | columns"}, r"`title` is 'two \| columns': one line of text, without `\|`"),
@@ -303,7 +318,8 @@ def test_a_missing_or_wrong_declaration_is_refused_with_what_to_fix(tmp_path, ch
 
 
 def test_a_lesson_that_declares_nothing_is_told_where_to_declare_it(tmp_path):
-    lesson = make_lesson(tmp_path, "05_fixture", setup_cell("jax"))
+    lesson = make_lesson(tmp_path, "05_fixture", "")
+    lesson.md.write_text(HEADER + setup_cell("jax"))
     with pytest.raises(ValueError, match=r"05_fixture.md declares nothing: its header needs `mnist_lesson:` under"):
         _ = lesson.declared
 
