@@ -13,7 +13,7 @@ LINTED := $(wildcard src tests notebooks benchmarks tools book)
 CELL_TIMEOUT ?= 900
 
 .DEFAULT_GOAL := help
-.PHONY: help venv lock torch data lab test test-all test-unit test-notebooks test-backends test-pythons test-browser chromium proxy site-runtime rehearse rehearse-sizing book run sync execute images lint check-pairs spread bench clean
+.PHONY: help venv lock torch data lab test test-all test-unit test-notebooks test-backends test-pythons test-browser chromium proxy site-runtime axe rehearse rehearse-sizing book run sync execute images lint check-pairs spread bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -79,7 +79,7 @@ WORKERS := -n 2 --dist loadgroup
 # a recipe stops if the registry cannot answer, rather than run pytest without --nbval.
 NBVAL = nbval="$$($(LESSONS) nbval-options)" && test -n "$$nbval" &&
 
-test: data lint check-pairs chromium proxy site-runtime ## What CI runs: lint, pairing, unit tests, each lesson once under strict nbval, browser, website, a short hub rehearsal; second configurations whose inputs changed
+test: data lint check-pairs chromium proxy site-runtime axe ## What CI runs: lint, pairing, unit tests, each lesson once under strict nbval, browser, website, a short hub rehearsal; second configurations whose inputs changed
 	@# Each lesson is executed once here, on its own backend, in order (02 and 03 load the model 01 saves,
 	@# in scratch: no test writes artifacts/). The browser test runs lesson 01 in JupyterLab and opens the others;
 	@# two learners rehearse lesson 02 on a loopback JupyterHub (tests/tools/rehearse/test_rehearsal.py).
@@ -87,7 +87,7 @@ test: data lint check-pairs chromium proxy site-runtime ## What CI runs: lint, p
 	@# The second configuration of every lesson whose inputs changed since it last passed (docs/second-configuration.md).
 	$(LESSONS) second-configuration
 
-test-all: data lint check-pairs chromium proxy site-runtime torch ## Everything, before a release: also every lesson in JupyterLab, every second configuration, backend, one core and AVX, a full hub rehearsal (TEST_PYTHONS=1: every Python too)
+test-all: data lint check-pairs chromium proxy site-runtime axe torch ## Everything, before a release: also every lesson in JupyterLab, every second configuration, backend, one core and AVX, a full hub rehearsal (TEST_PYTHONS=1: every Python too)
 	$(NBVAL) MNIST_LESSON_CHECKS=all $(PYTEST) notebooks tests $$nbval $(WORKERS) --durations=20
 	$(LESSONS) second-configuration --all
 	$(LESSONS) configurations
@@ -106,7 +106,7 @@ test-backends: data torch ## Every lesson under every configuration of make test
 test-pythons: data ## Each supported Python found here: a throw-away .venv, the unit tests and lesson 01 under nbval
 	$(BIN)/python -m tools.test_pythons $(PYTHONS)
 
-test-browser: data chromium site-runtime ## Run every lesson in JupyterLab in headless Chromium, and read the website
+test-browser: data chromium site-runtime axe ## Run every lesson in JupyterLab in headless Chromium, and read the website
 	MNIST_LESSON_CHECKS=all $(PYTEST) tests/browser -m browser
 
 # Debian's Chromium for the browser test, installed where missing when we may (root, as in CI).
@@ -157,6 +157,17 @@ $(SITE_RUNTIME): book/web/package.json book/web/package-lock.json
 	touch $@
 
 site-runtime: $(SITE_RUNTIME) ## Install onnxruntime-web (pinned) into build/web for the website, and Node.js where missing
+
+# axe-core, the accessibility rules the browser test runs on every page of the website, exactly as
+# tests/browser/axe/package-lock.json pins it, into build/axe (tests/browser/test_accessibility.py).
+AXE := build/axe/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/axe/package.json tests/browser/axe/package-lock.json
+	$(call NPM_FOR,the website's accessibility check)
+	mkdir -p build/axe && cp tests/browser/axe/package.json tests/browser/axe/package-lock.json build/axe/
+	cd build/axe && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+axe: $(AXE) ## Install axe-core (pinned) into build/axe for the website's accessibility check, and Node.js where missing
 
 book: check-pairs site-runtime ## Build the course's website from the stored outputs into build/book/html (strict; offline)
 	$(BIN)/python -m tools.book

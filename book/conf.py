@@ -32,6 +32,11 @@ html_theme_options = {
     "navigation_with_keys": False,
 }
 html_copy_source = False
+# The course's own CSS (readable colours in stored outputs) and one theme template, the search button, given a
+# name that includes its visible text (book/_templates/search-button-field.html).
+html_static_path = ["_static"]
+html_css_files = ["course.css"]
+templates_path = ["_templates"]
 
 #: The launch buttons of each lesson's page (docs/launch-links.md): tools/book.py reads them from
 #: book/launch.toml, the one place they are set, checks them, and passes them here as -D launch_NAME=VALUE.
