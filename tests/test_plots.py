@@ -8,6 +8,7 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pytest
+from matplotlib.colors import to_rgb
 
 from mnist_lesson import plots
 
@@ -27,6 +28,13 @@ def test_history_plot_draws_accuracy_and_loss_each_with_its_validation_twin():
     val = accuracy.get_lines()[1]
     assert list(val.get_xdata()) == [1, 2, 3] and list(val.get_ydata()) == [0.92, 0.96, 0.975]
     assert list(loss.get_lines()[1].get_ydata()) == [0.25, 0.15, 0.18]
+
+
+def test_history_plot_tells_training_from_validation_without_colour():
+    for ax in plots.history_plot(HISTORY).axes:
+        training, validation = ax.get_lines()
+        assert training.get_linestyle() != validation.get_linestyle()
+        assert training.get_marker() != validation.get_marker()
 
 
 def test_history_plot_keeps_the_accuracy_axis_honest():
@@ -53,8 +61,64 @@ def test_prediction_bars_highlights_the_answer():
     bars = fig.axes[1].patches
     assert len(bars) == 10 and bars[7].get_height() == pytest.approx(0.82)
     assert fig.axes[1].get_title() == "the model's answer: 7"
+    # In greyscale the answer's bar still stands out: far darker than every other bar.
+    grey = [lightness(bar.get_facecolor()) for bar in bars]
+    assert all(grey[7] < other - 30 for i, other in enumerate(grey) if i != 7), grey
     with pytest.raises(ValueError, match="expected 10 probabilities"):
         plots.prediction_bars(np.zeros((28, 28)), [0.5, 0.5])
+
+
+# Colour vision deficiencies simulated as Machado, Oliveira and Fernandes (2009) do, at full severity: a 3×3 matrix
+# on linear RGB for each kind of dichromacy.
+DICHROMACY = {
+    "protanopia": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]],
+    "deuteranopia": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 0.968881]],
+    "tritanopia": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602], [0.004733, 0.691367, 0.303900]],
+}
+
+
+def linear(rgb) -> np.ndarray:
+    rgb = np.asarray(rgb, dtype=float)[..., :3]
+    return np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+
+
+def lab(rgb_linear) -> np.ndarray:
+    """CIELAB (D65) of linear RGB colours, the last axis being R, G, B."""
+    xyz = (
+        np.clip(rgb_linear, 0, 1)
+        @ np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]).T
+    )
+    xyz = xyz / [0.95047, 1.0, 1.08883]
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], axis=-1)
+
+
+def lightness(colour) -> float:
+    """L* of a colour, 0 (black) to 100 (white): what is left of it in greyscale."""
+    return float(lab(linear(to_rgb(colour)))[0])
+
+
+def test_the_signed_map_keeps_negative_and_positive_apart_for_colour_blind_readers():
+    # The largest values either side, and half of them: -1 against +1, -0.5 against +0.5.
+    for low, high in ((0.0, 1.0), (0.25, 0.75)):
+        pair = linear(matplotlib.colormaps[plots.DIVERGING]([low, high]))
+        for name, matrix in {"normal vision": np.eye(3), **DICHROMACY}.items():
+            negative, positive = lab(pair @ np.array(matrix).T)
+            # CIE76 ΔE above 50: far apart, not just noticeably different (about 2.3 is the least one notices).
+            assert np.linalg.norm(negative - positive) > 50, (name, low, high)
+
+
+def test_the_signed_map_grows_darker_with_the_size_of_a_value_either_side_of_a_light_zero():
+    # In greyscale the sign is lost (both ends are dark), but the size of a value is not: the filter panels
+    # print their numbers for the sign.
+    grey = lab(linear(matplotlib.colormaps[plots.DIVERGING](np.linspace(0, 1, 101))))[:, 0]
+    assert grey[50] > 85
+    assert np.all(np.diff(grey[:51]) > 0) and np.all(np.diff(grey[50:]) < 0)
+
+
+def test_the_images_map_rises_steadily_in_lightness():
+    grey = lab(linear(matplotlib.colormaps["gray"](np.linspace(0, 1, 101))))[:, 0]
+    assert np.all(np.diff(grey) > 0)
 
 
 def test_mistakes_gallery_titles_true_predicted_and_confidence():
@@ -146,6 +210,7 @@ def test_downhill_step_draws_the_curve_the_slope_and_the_step():
     assert (y1 - y0) / (x1 - x0) == pytest.approx(-4.0) and (x0 + x1) / 2 == pytest.approx(-1.0)
     assert list(end.get_xdata()) == [0.2] and list(end.get_ydata()) == [pytest.approx(0.64)]
     assert "-4" in tangent.get_label() and "0.2" in end.get_label()
+    assert start.get_marker() != end.get_marker(), "the start and the point after the step differ only in colour"
 
 
 def test_learning_rate_paths_draws_each_run_in_full_even_when_it_diverges():
@@ -158,6 +223,8 @@ def test_learning_rate_paths_draws_each_run_in_full_even_when_it_diverges():
     assert list(points.get_xdata()) == [-1.0, 5.0, -13.0]
     assert diverging.get_xlim()[0] < -13 < 5 < diverging.get_xlim()[1]
     assert diverging.get_ylim()[1] >= _parabola(-13.0)
+    visited, start = diverging.get_lines()[1:3]
+    assert start.get_label() == "start" and start.get_marker() != visited.get_marker()
 
 
 def test_learning_rate_paths_needs_a_path():
@@ -179,6 +246,8 @@ def test_optimizer_paths_draws_every_path_and_cuts_one_that_leaves_the_map():
     # Drawn up to its first point outside the map, so the step that leaves shows; the rest is dropped.
     assert list(wild.get_ydata()) == [1.0, -30.0]
     assert ax.get_title() == "a bowl" and ax.get_ylim() == (-2.0, 2.0)
+    # Each optimizer's path has its own line style and marker, not only its own colour.
+    assert calm.get_linestyle() != wild.get_linestyle() and calm.get_marker() != wild.get_marker()
 
 
 def test_optimizer_paths_needs_a_surface():

@@ -154,7 +154,10 @@ def flattening_figure(image: np.ndarray, rows: Sequence[int] = (7, 8, 9)):
     from matplotlib.patches import Rectangle
 
     plt = _pyplot()
-    colours = ["tab:red", "tab:green", "tab:blue"]
+    # Okabe and Ito's orange, sky blue and bluish green, each with its own line style, and each row named in the
+    # zoom: the three marks stay apart for a colour-blind reader and in greyscale (red and green did not).
+    colours = ["#E69F00", "#56B4E9", "#009E73"]
+    styles = ["solid", "dashed", "dotted"]
     fig = plt.figure(figsize=(9, 4))
     grid = fig.add_gridspec(3, 2, width_ratios=[1, 2.6], height_ratios=[1, 1, 1])
     square = fig.add_subplot(grid[:, 0])
@@ -174,11 +177,13 @@ def flattening_figure(image: np.ndarray, rows: Sequence[int] = (7, 8, 9)):
     )
     zoom.set_yticks([])
     zoom.set_title(f"zoomed in: positions {first}–{last - 1}, rows {min(rows)}–{max(rows)} end to end")
-    for row, colour in zip(rows, colours):
-        square.add_patch(Rectangle((-0.5, row - 0.5), 28, 1, fill=False, edgecolor=colour, lw=2))
-        strip.add_patch(Rectangle((row * 28 - 0.5, -0.5), 28, 1, fill=False, edgecolor=colour, lw=2))
-        zoom.add_patch(Rectangle((row * 28 - 0.5, 0.02), 28, 0.96, fill=False, edgecolor=colour, lw=3))
-        zoom.text(row * 28 + 13.5, -0.15, f"row {row}", color=colour, ha="center", va="top")
+    for row, colour, style in zip(rows, colours, styles):
+        mark = {"fill": False, "edgecolor": colour, "linestyle": style}
+        square.add_patch(Rectangle((-0.5, row - 0.5), 28, 1, lw=2, **mark))
+        strip.add_patch(Rectangle((row * 28 - 0.5, -0.5), 28, 1, lw=2, **mark))
+        zoom.add_patch(Rectangle((row * 28 - 0.5, 0.02), 28, 0.96, lw=3, **mark))
+        # The label in black: coloured text on white would be too faint to read (WCAG's 4.5:1).
+        zoom.text(row * 28 + 13.5, -0.15, f"row {row}", color="black", ha="center", va="top")
     fig.tight_layout()
     return fig
 

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from collections.abc import Sequence
 
 import numpy as np
+
+# Colours a reader with a colour-vision deficiency, or a greyscale print, still tells apart (docs/accessibility.md):
+# every pair of lines differs in style and marker too, the highlighted bar is much darker than the others, and a
+# signed grid uses "coolwarm", Moreland's diverging map made for colour-deficient readers: its blue and red stay
+# further apart than RdBu's under simulated protanopia, deuteranopia and tritanopia (tests/test_plots.py), each
+# side darkening steadily away from a light zero; images keep "gray", whose lightness rises steadily.
+#: How paths drawn in one panel differ besides colour: line style and marker, in turn.
+STYLES = ("o-", "s--", "^:", "D-.", "v-", "P--")
+#: The signed map: negative blue, zero light grey, positive red.
+DIVERGING = "coolwarm"
 
 
 def _pyplot():
@@ -38,7 +49,8 @@ def history_plot(history, metrics: Sequence[str] = ("accuracy", "loss")):
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics), 3.5), squeeze=False)
     for ax, metric in zip(axes.flat, metrics):
-        for name, style in ((metric, "o-"), (f"val_{metric}", "s--")):
+        # Training solid with circles, validation dashed with squares: told apart without their colours.
+        for name, style in ((metric, STYLES[0]), (f"val_{metric}", STYLES[1])):
             epochs = range(1, len(values[name]) + 1)
             ax.plot(epochs, values[name], style, label=name)
         ax.set_xlabel("epoch")
@@ -66,7 +78,8 @@ def prediction_bars(image: np.ndarray, probabilities: Sequence[float], label: in
     left.imshow(_array(image).reshape(28, 28), cmap="gray")
     left.set_title("the image" if label is None else f"the image (label {int(label)})")
     left.axis("off")
-    bars = right.bar(range(10), probabilities, color="tab:gray")
+    # The answer's bar dark blue, the others light grey: apart in greyscale as well as in colour.
+    bars = right.bar(range(10), probabilities, color="0.8", edgecolor="0.45")
     bars[int(probabilities.argmax())].set_color("tab:blue")
     right.set_xticks(range(10))
     right.set_ylim(0, 1)
@@ -115,10 +128,10 @@ def side_by_side(originals, converted, labels, count: int = 10, mnist=None):
 
 
 def _symmetric(ax, values, title: str, limit: float | None = None):
-    """Draw values in blue (negative) to red (positive) around a white zero, up to ±limit (default: their largest)."""
+    """Draw values in blue (negative) to red (positive) around a light zero, up to ±limit (default: their largest)."""
     values = _array(values)
     limit = limit or float(np.abs(values).max()) or 1.0
-    shown = ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit)
+    shown = ax.imshow(values, cmap=DIVERGING, vmin=-limit, vmax=limit)
     ax.set_title(title, fontsize=10)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -234,8 +247,9 @@ def downhill_step(loss, weights, w, slope, new_w):
     ax.annotate(
         "", xy=(new_w, loss(new_w)), xytext=(w, loss(w)), arrowprops={"arrowstyle": "->", "color": "tab:blue", "lw": 2}
     )
+    # The start a circle, the point after the step a square: told apart without their colours.
     ax.plot([w], [loss(w)], "o", color="tab:orange")
-    ax.plot([new_w], [loss(new_w)], "o", color="tab:blue", label=f"after one step: w = {new_w:.3g}")
+    ax.plot([new_w], [loss(new_w)], "s", color="tab:blue", label=f"after one step: w = {new_w:.3g}")
     ax.legend(loc="upper center")
     fig.tight_layout()
     return fig
@@ -257,7 +271,7 @@ def learning_rate_paths(loss, weights, paths):
         for start, end, y0, y1 in zip(path[:-1], path[1:], heights[:-1], heights[1:]):
             ax.annotate("", xy=(end, y1), xytext=(start, y0), arrowprops={"arrowstyle": "->", "color": "tab:blue"})
         ax.plot(path, heights, "o", color="tab:blue", markersize=4)
-        ax.plot(path[:1], heights[:1], "o", color="tab:orange", markersize=6, label="start")
+        ax.plot(path[:1], heights[:1], "D", color="tab:orange", markersize=6, label="start")
         ax.set_title(f"learning rate {rate:g}: {len(path) - 1} steps", fontsize=10)
         ax.set_ylim(0, None)
         ax.legend(loc="upper center", fontsize=8)
@@ -279,12 +293,12 @@ def optimizer_paths(surfaces, extent=(-5.0, 5.0, -2.0, 2.0)):
     for ax, (title, loss, paths) in zip(axes.flat, surfaces):
         heights = np.array([loss(np.array(point)) for point in zip(grid_1.flat, grid_2.flat)]).reshape(grid_1.shape)
         ax.contour(grid_1, grid_2, heights, levels=np.geomspace(0.02, heights.max(), 12), colors="0.75", linewidths=0.8)
-        for name, path in paths.items():
+        for (name, path), style in zip(paths.items(), itertools.cycle(STYLES)):
             path = _array(path)
             # A path that leaves the map is drawn up to its first point outside: the rest would squash the picture.
             inside = np.all((path >= [left, bottom]) & (path <= [right, top]), axis=1)
             stop = len(path) if inside.all() else int(np.argmin(inside)) + 1
-            ax.plot(path[:stop, 0], path[:stop, 1], "o-", markersize=2.5, linewidth=1.2, label=name)
+            ax.plot(path[:stop, 0], path[:stop, 1], style, markersize=2.5, linewidth=1.2, label=name)
         ax.plot([0], [0], "k*", markersize=10)
         ax.set_xlim(left, right)
         ax.set_ylim(bottom, top)
