@@ -8,10 +8,11 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
+from mnist_lesson import data
 from tools import site_networks
 from tools.site_networks import DIGITS, MARKER, NETWORKS
 
-from ..conftest import require_real_cache
+from ..conftest import REAL_CACHE, require_real_cache
 
 
 def tiny_network(path, name: str, seed: int) -> None:
@@ -59,8 +60,9 @@ def exports(tmp_path):
     return folder, images, given
 
 
-def test_the_committed_networks_give_the_probabilities_lesson_05_stores():
+def test_the_committed_networks_give_the_probabilities_lesson_05_stores(monkeypatch):
     require_real_cache()
+    monkeypatch.setenv(data.CACHE_ENV, str(REAL_CACHE))  # MNIST's test digits; nothing writes the cache
     assert site_networks.mismatches(site_networks.SITE_NETWORKS) == []
 
 
