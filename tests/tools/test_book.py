@@ -17,6 +17,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import jupytext
 import nbformat
 import pytest
 
@@ -242,6 +243,15 @@ def test_the_install_line_is_made_from_the_repository_and_branch_of_book_launch_
     launch = launch_file(tmp_path, repository="https://gitlab.com/school/digits", branch="spring")
     line = book.install_line(book.launch_settings(launch))
     assert line == 'pip install "mnist-lesson[lessons] @ git+https://gitlab.com/school/digits@spring"'
+
+
+def test_every_lessons_first_import_of_the_helpers_says_the_install_line_of_book_launch_toml():
+    line = book.install_line(book.launch_settings())
+    for lesson in LESSONS:
+        cells = jupytext.reads(lesson.source, fmt="md").cells
+        first = next((c.source for c in cells if c.cell_type == "code" and "mnist_lesson" in c.source), None)
+        assert first is not None, f"{lesson.md.name} has no code cell importing mnist_lesson"
+        assert line in first, f"{lesson.md.name}'s first import of mnist_lesson does not say {line!r}:\n{first}"
 
 
 def page_text(page: Path) -> str:
