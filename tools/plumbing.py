@@ -108,12 +108,10 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def blank_widget_ids(notebook: Path) -> int:
-    """Blank the model id of every widget output stored in a notebook; return how many there were.
-
-    A stored id is random (a new one on every run) and names a widget that lived only in the kernel that
-    ran the notebook. JupyterLab shows "Error displaying widget: model not found" for such an id, and hides
-    an output whose id is empty until the cell is run again; nbval does not compare widget outputs.
-    """
+    """Blank the model id of every widget output stored in a notebook; return how many there were."""
+    # A stored id is random (a new one on every run) and names a widget that lived only in the kernel that
+    # ran the notebook. JupyterLab shows "Error displaying widget: model not found" for such an id, and hides
+    # an output whose id is empty until the cell is run again; nbval does not compare widget outputs.
     import nbformat
 
     nb = nbformat.read(notebook, as_version=4)
@@ -124,7 +122,9 @@ def blank_widget_ids(notebook: Path) -> int:
             if isinstance(view, dict) and "model_id" in view:
                 view["model_id"], found = "", found + 1
     if found:
-        nbformat.write(nb, notebook)
+        # At once: a write that fails half-way (a full disk) must not leave a broken committed notebook.
+        text = nbformat.writes(nb)
+        write_atomically(notebook, text if text.endswith("\n") else text + "\n")
     return found
 
 
@@ -153,12 +153,24 @@ def begin_marker(command: str, source: str) -> str:
 END_MARKER = "<!-- end of generated table -->"
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Replace a file's text at once: a reader never sees it half-written."""
+def write_atomically(path: Path, content: str | bytes) -> None:
+    """Replace a file's text (or bytes) at once: a reader never sees it half-written."""
     path = Path(path)
-    partial = path.with_name(f".{path.name}.part")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
+    partial = staging_path(path)
+    try:
+        if isinstance(content, bytes):
+            partial.write_bytes(content)
+        else:
+            partial.write_text(content, encoding="utf-8")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def staging_path(path: Path) -> Path:
+    """Where a new version of a file is written before it replaces the file: beside it, hidden."""
+    # The same folder, so that os.replace renames within one file system, which is atomic.
+    return Path(path).with_name(f".{Path(path).name}.part")
 
 
 def write_generated(pages: Iterable[Path], command: str, fill: Callable[[str], str], check: bool = False) -> list[Path]:

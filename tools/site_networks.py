@@ -12,6 +12,7 @@ committed files change only when an instructor re-executes the lessons, as the f
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import sys
@@ -21,6 +22,7 @@ import nbformat
 import numpy as np
 
 from mnist_lesson.paths import CHECKOUT, NOTEBOOKS
+from tools.plumbing import staging_path
 
 #: The networks, by the name of their file and of their lines in lesson 05's output: the input shape of one image.
 NETWORKS = {"mlp": (784,), "convnet": (28, 28, 1)}
@@ -80,10 +82,8 @@ def probabilities(path: Path, name: str, images: np.ndarray | None = None) -> np
 
 
 def mismatches(folder: Path, notebook: Path = LESSON, images: np.ndarray | None = None) -> list[str]:
-    """What is wrong with the ONNX files in folder against lesson 05's stored probabilities (none: an empty list).
-
-    images stand in for digits() where a test plants its own stored probabilities.
-    """
+    """What is wrong with the ONNX files in folder against lesson 05's stored probabilities (none: an empty list)."""
+    # images stand in for digits() where a test plants its own stored probabilities.
     stored = stored_probabilities(notebook)
     images = digits() if images is None else images
     problems = []
@@ -111,7 +111,18 @@ def publish(
             "; ".join(problems) + f". Execute lesson 05 so that it exports into {source} (`make execute`), then retry"
         )
     Path(target).mkdir(parents=True, exist_ok=True)
-    return [Path(shutil.copyfile(Path(source) / f"{name}.onnx", Path(target) / f"{name}.onnx")) for name in NETWORKS]
+    # Both copies are staged beside their targets before either replaces one: a copy that fails leaves the
+    # committed pair as it was, never a new network beside an old one.
+    staged = {Path(target) / f"{name}.onnx": Path(source) / f"{name}.onnx" for name in NETWORKS}
+    try:
+        for final, original in staged.items():
+            shutil.copyfile(original, staging_path(final))
+        for final in staged:
+            os.replace(staging_path(final), final)
+    finally:
+        for final in staged:
+            staging_path(final).unlink(missing_ok=True)
+    return list(staged)
 
 
 def main(argv: list[str] | None = None) -> int:

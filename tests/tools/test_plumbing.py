@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -117,3 +119,38 @@ def test_widget_outputs_are_stored_without_their_random_model_id(tmp_path):
     outputs = nbformat.read(path, as_version=4).cells[0].outputs
     assert outputs[0]["data"][plumbing.WIDGET_VIEW]["model_id"] == ""
     assert outputs[0]["data"]["text/plain"] == "Drawing pad" and outputs[1]["text"] == "kept\n"
+
+
+def test_a_write_that_fails_half_way_leaves_the_file_as_it_was_and_nothing_beside_it(tmp_path, monkeypatch):
+    path = tmp_path / "page.md"
+    path.write_text("the old text\n")
+    plumbing.write_atomically(path, b"new bytes")
+    assert path.read_bytes() == b"new bytes" and sorted(tmp_path.iterdir()) == [path]
+
+    def full_disk(self, text, encoding=None):
+        with open(self, "w", encoding=encoding) as half:
+            half.write(text[:3])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(plumbing.Path, "write_text", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        plumbing.write_atomically(path, "the new text\n")
+    assert path.read_bytes() == b"new bytes" and sorted(tmp_path.iterdir()) == [path]
+
+
+def test_blanking_widget_ids_on_a_full_disk_leaves_the_notebook_whole(tmp_path):
+    view = {"model_id": "d295e81767b54c7abc320bd02be85f51", "version_major": 2, "version_minor": 1}
+    cell = nbformat.v4.new_code_cell("pad")
+    cell.outputs = [nbformat.v4.new_output("execute_result", {plumbing.WIDGET_VIEW: view, "text/plain": "pad"})]
+    path = tmp_path / "n.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), path)
+    before = path.read_bytes()
+    # A file-size limit below the rewritten notebook's size: the write fails part-way, as on a full disk.
+    limit = len(before) // 2
+    script = (
+        "import resource, sys; from tools import plumbing; "
+        f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit})); plumbing.blank_widget_ids(sys.argv[1])"
+    )
+    failed = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True)
+    assert failed.returncode != 0 and "File too large" in failed.stderr, failed.stderr[-1000:]
+    assert path.read_bytes() == before and sorted(tmp_path.iterdir()) == [path]

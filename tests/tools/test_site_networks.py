@@ -108,3 +108,31 @@ def test_only_exports_that_give_the_stored_probabilities_are_published(tmp_path,
     with pytest.raises(ValueError, match="mlp.onnx is missing.*convnet.onnx gives"):
         site_networks.publish(folder, tmp_path / "elsewhere", tmp_path / "off.ipynb", images)
     assert not (tmp_path / "elsewhere").exists()
+
+
+def test_a_copy_that_fails_leaves_both_published_networks_as_they_were(tmp_path, exports, monkeypatch):
+    folder, images, given = exports
+    lesson_05(tmp_path / "05.ipynb", printed(given))
+    site = tmp_path / "site"
+    site.mkdir()
+    for name in NETWORKS:
+        (site / f"{name}.onnx").write_bytes(f"the committed {name}".encode())
+    copy = site_networks.shutil.copyfile
+    copied = []
+
+    def full_disk_on_the_second(source, target):
+        copied.append(source)
+        if len(copied) == 2:
+            copy(source, target)  # half-written, then the disk is full
+            with open(target, "r+b") as half:
+                half.truncate(10)
+            raise OSError(28, "No space left on device")
+        return copy(source, target)
+
+    monkeypatch.setattr(site_networks.shutil, "copyfile", full_disk_on_the_second)
+    with pytest.raises(OSError, match="No space left"):
+        site_networks.publish(folder, site, tmp_path / "05.ipynb", images)
+    assert len(copied) == 2
+    assert {p.name: p.read_bytes() for p in site.iterdir()} == {
+        f"{name}.onnx": f"the committed {name}".encode() for name in NETWORKS
+    }
