@@ -1,11 +1,16 @@
 """Sphinx configuration of the course's website, built by `make book` (tools/book.py stages the sources)."""
 
+import sys
+from pathlib import Path
+
 project = "mnist-lesson"
 author = "the mnist-lesson contributors"
 copyright = "the mnist-lesson contributors"
 html_title = "mnist-lesson: handwritten digits with Keras"
 
-extensions = ["myst_nb"]
+# The course's own extension, tools/figure_alt.py: each figure a lesson draws gets its stored description as alt text.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+extensions = ["myst_nb", "tools.figure_alt"]
 # Only the lessons' executed notebooks are pages; downloads/ holds them and their .md as they are in the checkout.
 exclude_patterns = ["downloads"]
 language = "en"

@@ -283,3 +283,26 @@ def test_the_figures_take_a_real_pytorch_tensor_that_tracks_gradients():
     response = torch.ones((1, 26, 26, 1), requires_grad=True) * 2
     fig = plots.filter_response(np.eye(28), np.ones((3, 3, 1, 1)), response)
     assert float(fig.axes[2].get_images()[0].get_array().max()) == 2.0
+
+
+def test_show_stores_the_description_as_the_figures_alt_and_plain_text(monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda data, raw, metadata: shown.append((data, metadata)))
+    fig = plots.history_plot(HISTORY)
+    plots.show(fig, "  Accuracy and loss over three epochs, training and validation.  ")
+    [(data, metadata)] = shown
+    assert data["image/png"].startswith("iVBORw0KGgo")  # a PNG, base64
+    assert (
+        data["text/plain"]
+        == metadata["image/png"]["alt"]
+        == ("Accuracy and loss over three epochs, training and validation.")
+    )
+    assert not matplotlib.pyplot.fignum_exists(fig.number), "show left the figure open, to be drawn twice"
+
+
+@pytest.mark.parametrize("description", [None, "", "../_images/58f5a1.png", "figure.png", "a plot", "images/x"])
+def test_show_refuses_a_description_that_cannot_stand_for_the_figure(description):
+    with pytest.raises(ValueError, match="a figure needs a description of at least 5 words"):
+        plots.check_description(description)

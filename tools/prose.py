@@ -73,14 +73,39 @@ class Quote:
     percent: bool
 
 
+#: Image outputs: their text/plain is the figure's description (mnist_lesson.plots.show), a sentence, not an output.
+IMAGES = ("image/png", "image/jpeg", "image/gif", "image/svg+xml")
+
+
+def is_figure(output) -> bool:
+    return any(kind in output.get("data", {}) for kind in IMAGES)
+
+
 def shown_numbers(notebook) -> list[float]:
-    """Every number a stored text output of the notebook shows (streams, and the plain text of results)."""
+    """Every number a stored text output of the notebook shows (streams, and the plain text of results).
+
+    A figure's description is left out: it is held to the outputs like the prose (figure_descriptions)."""
     texts = []
     for cell in notebook.cells:
         for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
             texts.append(output.get("text", ""))
-            texts.extend(value for key, value in output.get("data", {}).items() if key == "text/plain")
+            if not is_figure(output):
+                texts.extend(value for key, value in output.get("data", {}).items() if key == "text/plain")
     return [float(number) for number in NUMBER.findall("\n".join(texts))]
+
+
+def figure_descriptions(notebook) -> list[tuple[int, str]]:
+    """(cell number, description) of every figure the notebook's outputs hold that has one."""
+    found = []
+    for index, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if is_figure(output):
+                for kind in IMAGES:
+                    alt = output.get("metadata", {}).get(kind, {}).get("alt")
+                    if alt:
+                        found.append((index + 1, alt))
+                        break
+    return found
 
 
 def quotes(markdown: str, cell: int, first_line: int) -> list[Quote]:
@@ -125,10 +150,22 @@ def check_lesson(ipynb: Path, md: Path) -> list[str]:
         value for cell in notebook.cells for kind in nbval_limits(cell.get("metadata", {})) for value in kind.values()
     ]
     problems = []
-    for index, source, first_line in markdown_cells(notebook, md):
-        for quote in quotes(source, index + 1, first_line):
+    # A figure's description is a sentence too: what it quotes must be in the outputs (not in the description).
+    described = [(cell, quotes(alt, cell, 0), True) for cell, alt in figure_descriptions(notebook)]
+    prose = [
+        (index + 1, quotes(source, index + 1, first_line), False)
+        for index, source, first_line in markdown_cells(notebook, md)
+    ]
+    for cell, found, is_description in prose + described:
+        for quote in found:
             number = re.escape(re.sub(r"[ \u00a0\u202f]?%$", "", quote.text))
             if re.search(rf"(?<![\d.]){number}(?![\d])", code) or is_shown(quote, numbers + limits):
+                continue
+            if is_description:
+                problems.append(
+                    f"{ipynb}, cell {cell}: the figure's description quotes {quote.text!r}, which no stored output of "
+                    "the lesson shows. Derive it from what the lesson prints (an f-string), or leave the number out."
+                )
                 continue
             where = f"{md}, line {quote.line}" if quote.line else f"{ipynb}, cell {quote.cell}"
             problems.append(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import sys
 from collections.abc import Sequence
 
@@ -37,6 +38,37 @@ def _array(values) -> np.ndarray:
         # A PyTorch layer's output tracks gradients, and such a tensor refuses to become a NumPy array as it is.
         values = detach().cpu()
     return np.asarray(values, dtype=float)
+
+
+#: A figure's description needs this many words at least: a file name or a hash is one word.
+DESCRIPTION_WORDS = 5
+#: What a description must not be: a file name (figure.png) or a path, which a screen reader would read out.
+FILE_NAME = re.compile(r"^\S*[/\\]\S*$|^\S+\.(png|jpe?g|gif|svg|webp)$", re.IGNORECASE)
+
+
+def check_description(description) -> str:
+    """The description, stripped, if it can stand for a figure; otherwise a ValueError saying what to write."""
+    text = description.strip() if isinstance(description, str) else ""
+    if FILE_NAME.match(text) or len(text.split()) < DESCRIPTION_WORDS:
+        raise ValueError(
+            f"a figure needs a description of at least {DESCRIPTION_WORDS} words, for a reader who cannot see it: "
+            f"what it shows and, where it shows a result, the result; got {description!r}"
+        )
+    return text
+
+
+def show(fig, description: str) -> None:
+    """Show the figure with its description stored in the output, as its alt text and its plain text; close it."""
+    from IPython.core.pylabtools import print_figure
+    from IPython.display import display
+
+    text = check_description(description)
+    # As the inline backend draws it (PNG, cropped to what is drawn), with the description where a front end
+    # can read it: the output's metadata (alt, which the course's website uses) and its text/plain (the text
+    # a front end shows when it cannot show images). docs/accessibility.md says which tool reads which.
+    png = print_figure(fig, "png", bbox_inches="tight", base64=True)
+    display({"image/png": png, "text/plain": text}, raw=True, metadata={"image/png": {"alt": text}})
+    _pyplot().close(fig)
 
 
 def history_plot(history, metrics: Sequence[str] = ("accuracy", "loss")):

@@ -3,6 +3,7 @@ controls the course adds reached from the keyboard (docs/accessibility.md)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,11 @@ def test_each_lesson_pages_self_checks_and_launch_button_are_reached_by_tab(read
         # Enter opens the self-check that has the focus, as a click does.
         reader.keyboard.press("Enter")
         assert reader.locator("article details").last.evaluate("d => d.open"), "Enter did not open a self-check"
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
+def test_each_figure_on_a_lesson_page_has_its_description_as_alt_text(reader, host, lesson):  # noqa: F811
+    reader.goto(f"{host}notebooks/{lesson.stem}.html")
+    alts = reader.locator("article img").evaluate_all("images => images.map(i => [i.getAttribute('src'), i.alt])")
+    bare = [src for src, alt in alts if not alt.strip() or alt.strip() == src or re.fullmatch(r"\S+\.\w{3,4}", alt)]
+    assert not bare, f"{lesson.stem}: figures whose alt text is empty or a file name: {bare}"

@@ -246,3 +246,29 @@ def test_a_lesson_may_link_the_websites_try_it_page_a_page_of_docs_for_learners(
     sentence = "On the course's website, [Try it](../docs/try.md) has the same pad."
     ipynb, md = write_pair(tmp_path, ["# A lesson", ("code", "x = 1"), f"First line.\n\n{sentence}"])
     assert prose.check_audience(ipynb, md) == []
+
+
+def figure_lesson(tmp_path, description: str, markdown: str = "A figure.") -> list[str]:
+    """A lesson that printed val_accuracy: 0.9796 and drew a figure described by `description`."""
+    path = tmp_path / "01_tiny.ipynb"
+    notebook = lesson_notebook(markdown, "val_accuracy: 0.9796\n")
+    figure = nbformat.v4.new_output(
+        "display_data",
+        data={"image/png": "iVBORw0KGgo=", "text/plain": description},
+        metadata={"image/png": {"alt": description}},
+    )
+    notebook.cells.append(nbformat.v4.new_code_cell("show(fig, description)", execution_count=2, outputs=[figure]))
+    nbformat.write(notebook, path)
+    path.with_suffix(".md").write_text(f"```python\nprint(accuracy)\n```\n\n{markdown}\n")
+    return prose.check_lesson(path, path.with_suffix(".md"))
+
+
+def test_a_figures_description_is_held_to_the_outputs_like_the_prose(tmp_path):
+    assert figure_lesson(tmp_path, "Two curves; validation accuracy ends at 0.98.") == []
+    [problem] = figure_lesson(tmp_path, "Two curves; validation accuracy ends at 0.99.")
+    assert "cell 3: the figure's description quotes '0.99'" in problem
+
+
+def test_a_figures_description_does_not_count_as_an_output_the_prose_may_quote(tmp_path):
+    problems = figure_lesson(tmp_path, "Validation accuracy ends at 0.93 here.", markdown="It ends at 0.93.")
+    assert any("line 5: the prose quotes '0.93'" in problem for problem in problems), problems
