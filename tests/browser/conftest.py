@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -45,6 +46,23 @@ LAB_SETTINGS = {
         "autosave": False,
     },
 }
+
+
+#: Strokes in the pad's 280 × 280 square, as a learner draws them: a vertical stroke reads as a 1, a closed loop
+#: as a 0, in JupyterLab's pad and on the site's "Try it" page alike.
+ONE_STROKE = [(140, 45 + 10 * step) for step in range(20)]
+ZERO_LOOP = [(140 + 60 * math.sin(2 * math.pi * k / 40), 140 - 85 * math.cos(2 * math.pi * k / 40)) for k in range(41)]
+
+
+def draw_with_mouse(page, canvas, points) -> None:
+    """Press the mouse at the first point, move through the rest, release: one stroke, as a learner draws."""
+    box = canvas.bounding_box()
+    scale = box["width"] / 280  # points are in the pad's 280 × 280 square
+    page.mouse.move(box["x"] + points[0][0] * scale, box["y"] + points[0][1] * scale)
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(box["x"] + x * scale, box["y"] + y * scale, steps=3)
+    page.mouse.up()
 
 
 def free_port() -> int:

@@ -11,7 +11,6 @@ run must show on screen besides is each lesson's own `browser` list in its front
 from __future__ import annotations
 
 import json
-import math
 import re
 import time
 from pathlib import Path
@@ -21,7 +20,7 @@ import pytest
 
 from tools.lessons import BrowserCheck, every_check, lesson
 
-from .conftest import LESSONS, ROOT, screenshot
+from .conftest import LESSONS, ONE_STROKE, ROOT, ZERO_LOOP, draw_with_mouse, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -282,17 +281,6 @@ def pad_ink(canvas) -> int:
     )
 
 
-def draw_with_mouse(page, canvas, points) -> None:
-    """Press the mouse at the first point, move through the rest, release: one stroke, as a learner draws."""
-    box = canvas.bounding_box()
-    scale = box["width"] / 280  # points are in the pad's 280 × 280 square
-    page.mouse.move(box["x"] + points[0][0] * scale, box["y"] + points[0][1] * scale)
-    page.mouse.down()
-    for x, y in points[1:]:
-        page.mouse.move(box["x"] + x * scale, box["y"] + y * scale, steps=3)
-    page.mouse.up()
-
-
 def answer_shown(page, status, digit: int, where: str) -> str:
     """Wait until the pad's live region begins with `digit` ("1 (98 %)"), and return its text."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -342,7 +330,7 @@ def test_the_pad_reads_a_drawn_1_and_0_and_clear_empties_it(page, lab):
     page.wait_for_function("el => el.textContent === ''", arg=status.element_handle(), timeout=PAD_TIMEOUT)
     assert pad_ink(canvas) == 0 and pad_ink(seen) == 0, f"Clear left ink on the pad\n{where}"
 
-    draw_with_mouse(page, canvas, [(140, 45 + 10 * step) for step in range(20)])  # a vertical stroke
+    draw_with_mouse(page, canvas, ONE_STROKE)
     shown = answer_shown(page, status, 1, where)
     assert re.fullmatch(r"1 \(\d+ %\)", shown), shown
     assert pad_ink(seen) > 0, f"the 28 × 28 image shows nothing\n{where}"
@@ -351,8 +339,7 @@ def test_the_pad_reads_a_drawn_1_and_0_and_clear_empties_it(page, lab):
 
     clear.click()
     page.wait_for_function("el => el.textContent === ''", arg=status.element_handle(), timeout=PAD_TIMEOUT)
-    loop = [(140 + 60 * math.sin(2 * math.pi * k / 40), 140 - 85 * math.cos(2 * math.pi * k / 40)) for k in range(41)]
-    draw_with_mouse(page, canvas, loop)  # a closed loop
+    draw_with_mouse(page, canvas, ZERO_LOOP)
     answer_shown(page, status, 0, where)
 
     clear.click()
