@@ -113,6 +113,17 @@ def test_bad_strokes_from_the_browser_are_a_message_not_a_traceback():
     assert "could not be read" in pad.message and "stroke 0" in pad.message
 
 
+def test_bad_strokes_from_the_browser_leave_no_answer_of_the_drawing_before():
+    pad = Pad(Network())
+    assert pad.answer.startswith("1 (") and pad.image28  # the first sample, read
+    pad.strokes = [[[1, 2, 3]]]
+    assert pad.image is None and pad.answers == {} and pad.answer == ""
+    assert pad.image28 == b"" and pad.results == [] and pad.source == ""
+    assert "shows no answer" in pad.message and "stroke 0" in pad.message
+    with pytest.raises(ValueError, match="the pad is empty"):
+        _ = pad.result
+
+
 def test_bad_networks_and_samples_get_a_clear_value_error():
     with pytest.raises(ValueError, match="not a Keras model"):
         Pad(object())

@@ -188,7 +188,9 @@ class Pad(anywidget.AnyWidget):
         try:
             image = strokes_to_image(change["new"])
         except ValueError as error:
-            self.message = f"That drawing could not be read: {error}"
+            # The previous image and answers would read as this drawing's: show none, and say why.
+            self._show(None, "")
+            self.message = f"That drawing could not be read, so the pad shows no answer: {error}. Draw again."
             return
         self._show(image, "drawing" if image is not None else "")
 
