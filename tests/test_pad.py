@@ -243,6 +243,8 @@ def test_the_javascript_to_mnist_style_gives_the_python_image():
 @pytest.mark.skipif(NODE is None, reason="node is not installed: the JavaScript port is not checked")
 def test_the_javascript_answer_reads_like_the_python_one():
     cases = [[0.01, 0.02, 0.0, 0.0, 0.97, 0, 0, 0, 0, 0], list(np.eye(10)[3]), [0.1] * 10]
+    # Ties: 12.5 %, 87.5 % and 0.5 % lie halfway between two whole percents; both sides round them alike.
+    cases += [[0.125, 0.1, *[0.0] * 8], [0.875, 0.125, *[0.0] * 8], [0.005] * 10]
     script = "console.log(JSON.stringify(data.map((p) => m.answerText(p))));"
     assert run_node(script, cases) == [answer_text(p) for p in cases]
     script = "try { m.toMnistStyle(new Float32Array(9), 3, 3); console.log('[]') }"

@@ -42,7 +42,8 @@ function element(tag, attributes = {}, ...children) {
 
 /** A probability as the pad writes it: rounded percent, then " %" (as Python's answer_text). */
 function percent(p) {
-  return `${Math.round(p * 100)} %`;
+  // Python's format rounds halves to even (12.5 % -> "12 %"), Math.round up: rint writes what Python does.
+  return `${rint(p * 100)} %`;
 }
 
 /** The answer's text, beginning with the digit: "4 (97 %)". */
