@@ -331,13 +331,19 @@ def table(results: dict) -> str:
             else:
                 beyond = f", {row['beyond']} beyond" if row["beyond"] else ""
                 cell["by"][config] = f"{row['max_diff']:.4g}{beyond}"
-    configs = list(results)
-    lines = ["| lesson | cell | first line | rule | " + " | ".join(configs) + " |"]
-    lines.append("|---" * (4 + len(configs)) + "|")
-    for (lesson, index), cell in sorted(cells.items()):
-        row = cell["row"]
-        by = " | ".join(cell["by"].get(c, "") for c in configs)
-        lines.append(f"| {lesson} | {index} | `{row['source']}` | {row['rule']} | {by} |")
+    lines = []
+    # One table per lesson, with only the configurations it was measured under: one table of all would be too wide.
+    for lesson in sorted({lesson for lesson, _ in cells}):
+        mine = {index: cell for (each, index), cell in cells.items() if each == lesson}
+        configs = [c for c in results if any(c in cell["by"] for cell in mine.values())]
+        if lines:
+            lines.append("")
+        lines.append("| lesson | cell | first line | rule | " + " | ".join(configs) + " |")
+        lines.append("|---" * (4 + len(configs)) + "|")
+        for index, cell in sorted(mine.items()):
+            row = cell["row"]
+            by = " | ".join(cell["by"].get(c, "") for c in configs)
+            lines.append(f"| {lesson} | {index} | `{row['source']}` | {row['rule']} | {by} |")
     verbatim_bad = [
         f"{r['lesson']} cell {r['cell']} under {c}"
         for c, v in results.items()
