@@ -59,6 +59,8 @@ async function start() {
   const pad = createPad(root, {
     samples,
     label: "Drawing pad: draw one digit here with a mouse, pen or finger",
+    // The page reads files without the notebook's removal of uneven paper light (docs/try-it.md).
+    uploadLabel: "Upload a scan or a drawing app's image",
     async onDrawing(ink, width, height) {
       const mine = ++drawing;
       let image;

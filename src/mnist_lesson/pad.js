@@ -269,7 +269,11 @@ function inkOf(canvas) {
   return pixels;
 }
 
-/** A picture file as light-on-dark grey 0..1 (at most 560 px a side), as read_digit_image turns it first. */
+/**
+ * A picture file as light-on-dark grey 0..1 (at most 560 px a side), as read_digit_image turns it first. Unlike
+ * read_digit_image it does not subtract uneven paper light (ink_only): a scan or a drawing app's image reads
+ * well, a phone photo of paper may not. In JupyterLab the pad sends files to Python instead (onFile).
+ */
 async function filePixels(file) {
   const bitmap = await createImageBitmap(file);
   const shrink = Math.min(1, 560 / Math.max(bitmap.width, bitmap.height));
@@ -300,7 +304,7 @@ async function filePixels(file) {
  * the networks see, and their answers. options (all optional): onStrokes(strokes) after each stroke;
  * onDrawing(pixels, width, height) after each stroke, sample or upload (ink 0..1, row-major); onClear();
  * onSample(name) instead of drawing the sample here; onFile(file) instead of reading the file here;
- * samples {name: strokes}; label (the canvas's accessible name).
+ * samples {name: strokes}; label (the canvas's accessible name); uploadLabel (what the upload button takes).
  */
 export function createPad(root, options = {}) {
   if (!root.ownerDocument.getElementById("mnist-pad-style")) {
@@ -326,7 +330,7 @@ export function createPad(root, options = {}) {
   const answers = element("div", { class: "pad-answers" });
   const controls = element("div", { class: "pad-controls" }, clearButton,
     element("label", {}, "Sample drawing ", sampleSelect),
-    element("label", {}, "Upload a photo or scan ", upload));
+    element("label", {}, `${options.uploadLabel || "Upload a photo or scan"} `, upload));
   // data-lm-suppress-shortcuts: in JupyterLab, Enter on a focused control presses it, not "edit this cell".
   root.append(element("div", { class: "mnist-pad", "data-lm-suppress-shortcuts": "true" }, element("div", { class: "pad-row" },
     element("div", { class: "pad-draw" }, canvas, controls, message),
