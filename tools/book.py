@@ -34,6 +34,7 @@ import tomllib
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from mnist_lesson.pad import HERE as PAD_FOLDER
 from mnist_lesson.paths import BOOK_IMAGES, CHECKOUT, NOTEBOOKS
 from tools.lessons import lessons
 
@@ -77,7 +78,7 @@ RUNTIME_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-sim
 #: The networks the page runs: lesson 05's exports, committed by `make execute` (tools/site_networks.py).
 SITE_NETWORKS = CONF_DIR / "networks"
 #: The drawing pad, the same module lesson 02's widget loads, and its sample drawings.
-PAD_FILES = (CHECKOUT / "src" / "mnist_lesson" / "pad.js", CHECKOUT / "src" / "mnist_lesson" / "pad_samples.json")
+PAD_FILES = (PAD_FOLDER / "pad.js", PAD_FOLDER / "pad_samples.json")
 #: The "Try it" page in docs/, and the folder of the site its files go to (it loads try-it/try.js).
 TRY_PAGE = "try.md"
 TRY_IT = "try-it"

@@ -22,12 +22,11 @@ import nbformat
 import numpy as np
 
 from mnist_lesson.paths import CHECKOUT, NOTEBOOKS
+from tools.book import SITE_NETWORKS  # where the committed copies live, for the site to publish
 from tools.plumbing import staging_path
 
 #: The networks, by the name of their file and of their lines in lesson 05's output: the input shape of one image.
 NETWORKS = {"mlp": (784,), "convnet": (28, 28, 1)}
-#: Where the committed copies live, for the website build to publish.
-SITE_NETWORKS = CHECKOUT / "book" / "networks"
 #: The lesson that exports the networks and stores their probabilities.
 LESSON = NOTEBOOKS / "05_onnx.ipynb"
 #: The comment that opens the code cell whose output holds the stored probabilities.

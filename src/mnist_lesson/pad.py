@@ -21,6 +21,7 @@ import traitlets
 
 from mnist_lesson.handwriting import predict_digit, read_digit_image, to_mnist_style
 
+#: The package folder that holds pad.js and the sample drawings (package data; the site ships them too).
 HERE = Path(__file__).parent
 #: The pad's square, in the coordinates strokes are given in (the canvas's pixels), and the pen's width there.
 SIZE = 280
@@ -98,11 +99,10 @@ def answer_text(probabilities) -> str:
 
 
 class Pad(anywidget.AnyWidget):
-    """Draw a digit (or upload one, or pick a sample) and see what each network reads (lesson 02).
+    """Draw a digit (or upload one, or pick a sample) and see what each network reads (lesson 02)."""
 
-    `networks` is one Keras model, or {name: model} for several side by side. Each model gets the
-    28×28 image laid out as its `input_shape` says; `inputs` = {name: shape} says it instead.
-    """
+    # `networks` is one Keras model, or {name: model} for several side by side. Each model gets the
+    # 28×28 image laid out as its `input_shape` says; `inputs` = {name: shape} says it instead.
 
     _esm = HERE / "pad.js"
     _css = ""
