@@ -91,7 +91,8 @@ def shown_numbers(notebook) -> list[float]:
             texts.append(output.get("text", ""))
             if not is_figure(output):
                 texts.extend(value for key, value in output.get("data", {}).items() if key == "text/plain")
-    return [float(number) for number in NUMBER.findall("\n".join(texts))]
+    # Magnitudes: a quote is read without its sign ("w = -0.27" quotes 0.27), so a printed -0.27 shows it.
+    return [abs(float(number)) for number in NUMBER.findall("\n".join(texts))]
 
 
 def figure_descriptions(notebook) -> list[tuple[int, str]]:

@@ -272,3 +272,8 @@ def test_a_figures_description_is_held_to_the_outputs_like_the_prose(tmp_path):
 def test_a_figures_description_does_not_count_as_an_output_the_prose_may_quote(tmp_path):
     problems = figure_lesson(tmp_path, "Validation accuracy ends at 0.93 here.", markdown="It ends at 0.93.")
     assert any("line 5: the prose quotes '0.93'" in problem for problem in problems), problems
+
+
+def test_a_negative_result_the_outputs_show_passes_with_its_sign(tmp_path):
+    assert problems_in(tmp_path, "The step ends at w = -0.2707.", printed="w: -1.0 -> -0.2707\n") == []
+    assert problems_in(tmp_path, "The step ends at w = -0.2708.", printed="w: -1.0 -> -0.2707\n") != []
