@@ -183,3 +183,11 @@ def page(browser):
         yield context.new_page()
     finally:
         context.close()
+
+
+def figures_of(lesson: Path) -> int:
+    """How many figures a lesson shows: images in its text, and images its cells stored."""
+    cells = json.loads(lesson.read_text())["cells"]
+    linked = sum("".join(c["source"]).count("](../book/images/") for c in cells if c["cell_type"] == "markdown")
+    stored = sum("image/png" in o.get("data", {}) for c in cells for o in c.get("outputs", []))
+    return linked + stored

@@ -20,7 +20,7 @@ from tools import site_networks
 from tools.book import RUNTIME_FILES, TRY_IT, launch_settings
 
 from ..conftest import REAL_CACHE, require_real_cache
-from .conftest import LESSONS, ONE_STROKE, ZERO_LOOP, draw_with_mouse, screenshot
+from .conftest import LESSONS, ONE_STROKE, ZERO_LOOP, draw_with_mouse, figures_of, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -37,14 +37,6 @@ PAGES = {
 def title_of(lesson: Path) -> str:
     first = "".join(json.loads(lesson.read_text())["cells"][0]["source"])
     return first.splitlines()[0].removeprefix("# ").strip()
-
-
-def figures_of(lesson: Path) -> int:
-    """How many figures a lesson shows: images in its text, and images its cells stored."""
-    cells = json.loads(lesson.read_text())["cells"]
-    linked = sum("".join(c["source"]).count("](../book/images/") for c in cells if c["cell_type"] == "markdown")
-    stored = sum("image/png" in o.get("data", {}) for c in cells for o in c.get("outputs", []))
-    return linked + stored
 
 
 def last_stream_line(lesson: Path) -> str:

@@ -20,7 +20,7 @@ import pytest
 
 from tools.lessons import BrowserCheck, every_check, lesson
 
-from .conftest import LESSONS, ONE_STROKE, ROOT, ZERO_LOOP, draw_with_mouse, screenshot
+from .conftest import LESSONS, ONE_STROKE, ROOT, ZERO_LOOP, draw_with_mouse, figures_of, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -198,8 +198,10 @@ def test_run_all_in_jupyterlab(page, lab, lesson):
     # First: lesson 01's run saves the model (in scratch) that the other lessons' first cells load.
     declared = lesson_of(lesson).declared  # read first: a declaration with a mistake fails before the run
     panel, where = run_lesson(page, lab, f"notebooks/{lesson.name}")
+    # As many images on screen as the lesson has figures (lesson 05 has none): its text's and its cells'.
     rendered = panel.locator(".jp-RenderedImage img, .jp-RenderedMarkdown img")
-    assert rendered.count() >= 2, f"expected figures on screen, found {rendered.count()}\n{where}"
+    expected = figures_of(lesson)
+    assert rendered.count() >= expected, f"expected {expected} figures on screen, found {rendered.count()}\n{where}"
     for check in declared.browser:
         check_on_screen(panel, check, where)
 
